@@ -1,0 +1,17 @@
+import type { EnvironmentInput } from './schema';
+
+/** A development environment: one Keycloak site on a one-Region global cluster, cheap to tear down. */
+export const dev: EnvironmentInput = {
+  name: 'dev',
+  layout: 'single-site',
+  globalClusterIdentifier: 'keycloak-dev',
+  regions: ['eu-west-1'],
+  instancesPerRegion: 1,
+  instanceClass: 'db.r6g.large',
+  engineVersion: '16.6',
+  masterUsername: 'keycloak',
+  deletionProtection: false,
+  skipFinalSnapshot: true,
+  backupRetentionDays: 1,
+  stateBackend: { type: 'local' },
+};

@@ -1,0 +1,8 @@
+import { dev } from './dev';
+import { prod } from './prod';
+import type { EnvironmentInput } from './schema';
+
+export * from './schema';
+
+/** Every example environment `cdktf synth` builds. */
+export const environments: readonly EnvironmentInput[] = [dev, prod];

@@ -1,0 +1,283 @@
+/**
+ * The schema every environment in this folder must satisfy.
+ * `parseEnvironments` runs it on all of them before any construct exists, so a bad
+ * environment stops synth with a message that names the field and the rule.
+ */
+import { z } from 'zod';
+import {
+  MAX_GLOBAL_DATABASE_REGIONS,
+  cidrProblem,
+  derivedIdentifierProblems,
+  engineVersionProblem,
+  environmentNameProblem,
+  globalInstanceClassProblem,
+  overlappingPairs,
+  parameterGroupFamily,
+  parseCidr,
+  partitionOf,
+  rdsIdentifierProblem,
+  regionalClusterIdentifier,
+  subdivideCidr,
+} from '../modules/core';
+
+/** Prefix length of each region's Aurora VPC when it is cut from `auroraCidrPool`. */
+export const DERIVED_VPC_PREFIX_LENGTH = 20;
+
+/** Turns a `(value) => problem | undefined` rule into a zod refinement. */
+function rule(problemOf: (value: string) => string | undefined) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    const problem = problemOf(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  };
+}
+
+const cidrBlock = z.string().superRefine(rule(cidrProblem));
+
+const vpcCidrBlock = cidrBlock.superRefine(
+  rule((value) => {
+    if (cidrProblem(value)) return undefined;
+    const { prefixLength } = parseCidr(value);
+    return prefixLength < 16 || prefixLength > 24 ? `must be between /16 and /24 (is /${prefixLength})` : undefined;
+  }),
+);
+
+const region = z.string().superRefine(
+  rule((value) => (partitionOf(value) ? undefined : `is not an AWS Region name (such as eu-west-1)`)),
+);
+
+const localBackend = z.object({ type: z.literal('local') }).strict();
+
+const s3Backend = z
+  .object({
+    type: z.literal('s3'),
+    /** Bucket that holds the state; it must exist, with versioning on. */
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+    /** Region of the bucket. */
+    region,
+    /** Key prefix; each stack's state is `<keyPrefix>/<stack>/terraform.tfstate`. */
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, 'must be a key prefix without leading or trailing slash')
+      .default('keycloak-aurora-dr'),
+    /** KMS key that encrypts the state objects; the bucket's default encryption otherwise. */
+    kmsKeyId: z.string().min(1).optional(),
+  })
+  .strict();
+
+const cloudBackend = z
+  .object({
+    type: z.literal('cloud'),
+    /** HCP Terraform / Terraform Cloud (or Terraform Enterprise) organization. */
+    organization: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be an organization name'),
+    /** Host of HCP Terraform or of a Terraform Enterprise installation. */
+    hostname: z.string().default('app.terraform.io'),
+    /** Project the workspaces belong to; the organization's default project otherwise. */
+    project: z.string().min(1).optional(),
+    /** Each stack runs in the workspace `<workspacePrefix><stack>`. */
+    workspacePrefix: z.string().regex(/^[A-Za-z0-9_-]*$/, 'may contain only letters, digits, - and _').default(''),
+  })
+  .strict();
+
+export const environmentSchema = z
+  .object({
+    /** Environment name; prefixes stack names and state keys. */
+    name: z.string().superRefine(rule(environmentNameProblem)),
+    /** `single-site`: one Keycloak site. `multi-site`: two Keycloak sites. */
+    layout: z.enum(['single-site', 'multi-site']),
+    /** Identifier of the Aurora global cluster; unique in the account. */
+    globalClusterIdentifier: z.string().superRefine(rule(rdsIdentifierProblem)),
+    /** Regions of the global cluster; the first holds the primary (writer) cluster. */
+    regions: z
+      .array(region)
+      .min(1, 'must name at least the primary Region')
+      .max(
+        MAX_GLOBAL_DATABASE_REGIONS,
+        `Aurora allows a primary and at most ${MAX_GLOBAL_DATABASE_REGIONS - 1} secondary Regions`,
+      ),
+    /** DB instances in each regional cluster. @default 1 */
+    instancesPerRegion: z.number().int('must be a whole number').min(1).max(16).default(1),
+    /** Instance class of every DB instance. @default 'db.r6g.large' */
+    instanceClass: z.string().superRefine(rule(globalInstanceClassProblem)).default('db.r6g.large'),
+    /** Aurora PostgreSQL engine version, MAJOR.MINOR. */
+    engineVersion: z.string().superRefine(rule(engineVersionProblem)),
+    /** Parameter group family; derived from the engine version when omitted. */
+    parameterGroupFamily: z.string().optional(),
+    /** Aurora VPC CIDR per Region; Regions left out get a block cut from `auroraCidrPool`. */
+    auroraCidrs: z.record(z.string(), vpcCidrBlock).default({}),
+    /** Pool the derived Aurora VPC CIDRs are cut from: one /20 per Region, by position in `regions`. @default '10.100.0.0/16' */
+    auroraCidrPool: cidrBlock.default('10.100.0.0/16'),
+    /** Availability zones (one private subnet each) per Aurora VPC. @default 3 */
+    availabilityZoneCount: z.number().int().min(3).max(6).default(3),
+    /** Name of the database Keycloak uses. @default 'keycloak' */
+    databaseName: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be 1 to 63 lowercase letters, digits or underscores, starting with a letter')
+      .default('keycloak'),
+    /** Master user name of the primary cluster. @default 'keycloak' */
+    masterUsername: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,15}$/, 'must be 1 to 16 lowercase letters, digits or underscores, starting with a letter')
+      .refine((value) => value !== 'rdsadmin', 'rdsadmin is reserved by RDS')
+      .default('keycloak'),
+    /** Refuse to delete the clusters. @default true */
+    deletionProtection: z.boolean().default(true),
+    /** Days of automated backups, 1 to 35. @default 7 */
+    backupRetentionDays: z.number().int().min(1).max(35).default(7),
+    /** Delete the primary without a final snapshot. @default false */
+    skipFinalSnapshot: z.boolean().default(false),
+    /** Days Performance Insights keeps data: 7 (free tier) or a multiple of 31 up to 731. @default 7 */
+    performanceInsightsRetentionDays: z
+      .number()
+      .int()
+      .refine((days) => days === 7 || (days % 31 === 0 && days >= 31 && days <= 731), 'must be 7 or a multiple of 31 up to 731')
+      .default(7),
+    /** Turn on native logical replication (needed for blue/green upgrades). @default false */
+    logicalReplication: z.boolean().default(false),
+    /** Extra cluster parameters, merged over the project's own. @default {} */
+    clusterParameters: z.record(z.string(), z.string()).default({}),
+    /** Where each stack keeps its Terraform state. @default { type: 'local' } */
+    stateBackend: z.discriminatedUnion('type', [localBackend, s3Backend, cloudBackend]).default({ type: 'local' }),
+    /** Tags added to every resource, next to the project's own. @default {} */
+    tags: z.record(z.string(), z.string()).default({}),
+  })
+  .strict()
+  .superRefine((env, ctx) => {
+    const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+    const duplicates = env.regions.filter((name, index) => env.regions.indexOf(name) !== index);
+    env.regions.forEach((name, index) => {
+      if (env.regions.indexOf(name) !== index) issue(['regions', index], `${name} is listed twice`);
+    });
+    const partitions = new Set(env.regions.map(partitionOf).filter(Boolean));
+    if (partitions.size > 1) {
+      issue(['regions'], `must all be in one AWS partition, found ${[...partitions].join(', ')}`);
+    }
+
+    const secondaries = env.regions.length - 1;
+    if (env.instancesPerRegion > 16 - secondaries) {
+      issue(
+        ['instancesPerRegion'],
+        `must be at most ${16 - secondaries} with ${secondaries} secondary Regions: Aurora allows the primary 15 minus the number of secondary Regions read replicas`,
+      );
+    }
+
+    if (!rdsIdentifierProblem(env.globalClusterIdentifier)) {
+      for (const { identifier, problem } of derivedIdentifierProblems(
+        env.globalClusterIdentifier,
+        env.regions,
+        env.instancesPerRegion,
+      )) {
+        issue(['globalClusterIdentifier'], `derived identifier ${identifier} ${problem}`);
+      }
+    }
+
+    if (env.parameterGroupFamily !== undefined && !engineVersionProblem(env.engineVersion)) {
+      const expected = parameterGroupFamily(env.engineVersion);
+      if (env.parameterGroupFamily !== expected) {
+        issue(
+          ['parameterGroupFamily'],
+          `${env.parameterGroupFamily} does not match engine version ${env.engineVersion}; it must be ${expected}`,
+        );
+      }
+    }
+
+    for (const name of Object.keys(env.auroraCidrs)) {
+      if (!env.regions.includes(name)) issue(['auroraCidrs', name], `${name} is not one of the regions`);
+    }
+    const cidrsValid = !cidrProblem(env.auroraCidrPool) && Object.values(env.auroraCidrs).every((cidr) => !cidrProblem(cidr));
+    if (cidrsValid && duplicates.length === 0) {
+      const blocks: Array<{ region: string; cidr: string }> = [];
+      env.regions.forEach((name, index) => {
+        try {
+          blocks.push({ region: name, cidr: auroraVpcCidr(env, index) });
+        } catch (error) {
+          issue(['auroraCidrPool'], `cannot hold a /${DERIVED_VPC_PREFIX_LENGTH} for ${name}: ${(error as Error).message}`);
+        }
+      });
+      for (const [left, right] of overlappingPairs(blocks)) {
+        issue(
+          ['auroraCidrs', right.region],
+          `${right.cidr} (${right.region}) overlaps ${left.cidr} (${left.region}): Aurora VPCs must not overlap, or peering cannot route to both`,
+        );
+      }
+    }
+  });
+
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+export type EnvironmentConfig = z.output<typeof environmentSchema>;
+
+/** The Aurora VPC CIDR of the `index`-th Region: given explicitly, or cut from the pool. */
+export function auroraVpcCidr(
+  env: Pick<EnvironmentConfig, 'regions' | 'auroraCidrs' | 'auroraCidrPool'>,
+  index: number,
+): string {
+  return env.auroraCidrs[env.regions[index]] ?? subdivideCidr(env.auroraCidrPool, DERIVED_VPC_PREFIX_LENGTH, index);
+}
+
+/** One Region of the global cluster, with everything derived for it. */
+export interface RegionPlan {
+  readonly region: string;
+  readonly isPrimary: boolean;
+  readonly clusterIdentifier: string;
+  readonly vpcCidr: string;
+}
+
+/** The per-Region plan of a validated environment, primary first. */
+export function regionPlans(env: EnvironmentConfig): RegionPlan[] {
+  return env.regions.map((region, index) => ({
+    region,
+    isPrimary: index === 0,
+    clusterIdentifier: regionalClusterIdentifier(env.globalClusterIdentifier, region),
+    vpcCidr: auroraVpcCidr(env, index),
+  }));
+}
+
+/** Thrown when an environment breaks the schema; the message lists every problem. */
+export class EnvironmentValidationError extends Error {
+  constructor(
+    readonly environment: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`environment ${environment} is invalid:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'EnvironmentValidationError';
+  }
+}
+
+/** Validates one environment, throwing an EnvironmentValidationError that names each field and rule. */
+export function parseEnvironment(input: EnvironmentInput): EnvironmentConfig {
+  const result = environmentSchema.safeParse(input);
+  if (result.success) return result.data;
+  const label = typeof (input as { name?: unknown }).name === 'string' ? (input as { name: string }).name : '(unnamed)';
+  throw new EnvironmentValidationError(
+    label,
+    result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
+  );
+}
+
+/**
+ * Validates every environment, then rejects two that share a name (their stacks would collide) or a
+ * global cluster identifier (one would adopt the other's database). Nothing is built before this returns.
+ */
+export function parseEnvironments(inputs: readonly EnvironmentInput[]): EnvironmentConfig[] {
+  const configs = inputs.map(parseEnvironment);
+  configs.forEach((config, index) => {
+    const earlier = configs.slice(0, index);
+    if (earlier.some((other) => other.name === config.name)) {
+      throw new EnvironmentValidationError(config.name, ['name: is used by two environments; their stacks would collide']);
+    }
+    const sharing = earlier.find((other) => other.globalClusterIdentifier === config.globalClusterIdentifier);
+    if (sharing) {
+      throw new EnvironmentValidationError(config.name, [
+        `globalClusterIdentifier: ${config.globalClusterIdentifier} is also used by environment ${sharing.name}; each environment needs its own global cluster`,
+      ]);
+    }
+  });
+  return configs;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
+    '',
+  ) || '(environment)';
+}

@@ -1,0 +1,295 @@
+import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
+import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
+import { RdsClusterParameterGroup } from '@cdktf/provider-aws/lib/rds-cluster-parameter-group';
+import { RdsGlobalCluster } from '@cdktf/provider-aws/lib/rds-global-cluster';
+import { Construct } from 'constructs';
+import {
+  assertProps,
+  derivedIdentifierProblems,
+  engineVersionProblem,
+  globalInstanceClassProblem,
+  instanceIdentifier,
+  parameterGroupFamily,
+  rdsIdentifierProblem,
+  regionalClusterIdentifier,
+} from '../core';
+
+const ENGINE = 'aurora-postgresql';
+
+/** Where one regional cluster of the global database lives. */
+export interface AuroraRegionPlacement {
+  /** Region name, such as `eu-west-1`. */
+  readonly region: string;
+  /** Provider configured for that Region. */
+  readonly provider: AwsProvider;
+  /** DB subnet group the cluster's instances are placed in. */
+  readonly dbSubnetGroupName: string;
+  /** Security groups of the cluster. */
+  readonly securityGroupIds: string[];
+  /** Availability zones to spread the instances over, in order. */
+  readonly availabilityZones: string[];
+}
+
+export interface AuroraGlobalDatabaseProps {
+  /** Identifier of the global cluster; regional clusters are `<id>-<region>`, instances `<id>-<region>-<n>`. */
+  readonly globalClusterIdentifier: string;
+  /** One placement per Region; the first holds the primary (writer) cluster at creation. */
+  readonly regions: readonly AuroraRegionPlacement[];
+  /**
+   * Aurora PostgreSQL engine version, MAJOR.MINOR. Owned by the global cluster; members ignore later drift.
+   * @see https://docs.aws.amazon.com/AmazonRDS/latest/AuroraPostgreSQLReleaseNotes/AuroraPostgreSQL.Updates.html
+   */
+  readonly engineVersion: string;
+  /** Instance class of every instance; global databases need a memory-optimized class. @default 'db.r6g.large' */
+  readonly instanceClass?: string;
+  /** Instances in each regional cluster, spread over its availability zones. @default 1 */
+  readonly instancesPerRegion?: number;
+  /** Database created in the primary cluster. @default 'keycloak' */
+  readonly databaseName?: string;
+  /** Master user of the primary cluster. @default 'keycloak' */
+  readonly masterUsername?: string;
+  /**
+   * Master password, written to the primary cluster as a write-only attribute: it is never stored in
+   * Terraform state. Pass an ephemeral, sensitive variable, never a literal.
+   */
+  readonly masterPassword: string;
+  /** Increase to make Terraform write `masterPassword` again (a rotation). @default 1 */
+  readonly masterPasswordVersion?: number;
+  /** Refuse to delete the global cluster and its members. @default true */
+  readonly deletionProtection?: boolean;
+  /** Days of automated backups, 1 to 35. @default 7 */
+  readonly backupRetentionDays?: number;
+  /** Delete the primary cluster without a final snapshot. @default false */
+  readonly skipFinalSnapshot?: boolean;
+  /** Days Performance Insights keeps data. @default 7 */
+  readonly performanceInsightsRetentionDays?: number;
+  /** Turn on native logical replication in every Region's cluster parameter group. @default false */
+  readonly logicalReplication?: boolean;
+  /** Cluster parameters merged over the construct's own (values are strings, as RDS takes them). @default {} */
+  readonly clusterParameters?: Record<string, string>;
+  /** Tags added to every resource. @default {} */
+  readonly tags?: Record<string, string>;
+}
+
+/** One regional member cluster of the global database. */
+export interface RegionalAuroraCluster {
+  readonly region: string;
+  /** True for the cluster that was the writer at creation; the writer may move later. */
+  readonly isInitialPrimary: boolean;
+  readonly cluster: RdsCluster;
+  readonly instances: RdsClusterInstance[];
+  /** Customer-managed key of this Region: storage and Performance Insights. */
+  readonly kmsKey: KmsKey;
+  readonly clusterParameterGroup: RdsClusterParameterGroup;
+}
+
+/** Static parameters need a reboot; RDS refuses `immediate` for them. */
+const STATIC_PARAMETERS = new Set([
+  'rds.logical_replication',
+  'max_replication_slots',
+  'max_wal_senders',
+  'max_logical_replication_workers',
+  'max_worker_processes',
+  'shared_preload_libraries',
+]);
+
+/** The cluster parameters the construct sets itself, before `clusterParameters` are merged over them. */
+export function baseClusterParameters(logicalReplication: boolean): Record<string, string> {
+  return {
+    // Keycloak and every operator connect over TLS; plaintext connections are refused.
+    'rds.force_ssl': '1',
+    ...(logicalReplication && {
+      'rds.logical_replication': '1',
+      // One slot and sender per blue/green subscription, with room for a second run and for operators.
+      max_replication_slots: '10',
+      max_wal_senders: '10',
+      max_logical_replication_workers: '8',
+      max_worker_processes: '16',
+    }),
+  };
+}
+
+/**
+ * An Aurora PostgreSQL global database: the global cluster, and in every Region a member cluster
+ * encrypted with that Region's own KMS key, its parameter groups and its instances.
+ *
+ * Which member is the writer is not desired state: after a switchover or failover, the next apply
+ * leaves the members where the operation put them.
+ */
+export class AuroraGlobalDatabase extends Construct {
+  public readonly globalCluster: RdsGlobalCluster;
+  /** Identifier of the global cluster. */
+  public readonly globalClusterIdentifier: string;
+  /** Aurora's global writer endpoint, which follows switchovers and failovers within the global cluster. */
+  public readonly globalWriterEndpoint: string;
+  /** Member clusters, in the order of `regions`. */
+  public readonly regionalClusters: RegionalAuroraCluster[];
+
+  constructor(scope: Construct, id: string, props: AuroraGlobalDatabaseProps) {
+    super(scope, id);
+    const instancesPerRegion = props.instancesPerRegion ?? 1;
+    const instanceClass = props.instanceClass ?? 'db.r6g.large';
+    const regionNames = props.regions.map((placement) => placement.region);
+    assertProps(`AuroraGlobalDatabase ${id}`, validationRules(props, regionNames, instancesPerRegion, instanceClass));
+
+    const family = parameterGroupFamily(props.engineVersion);
+    const deletionProtection = props.deletionProtection ?? true;
+    const tags = props.tags ?? {};
+    const [primaryPlacement] = props.regions;
+
+    this.globalClusterIdentifier = props.globalClusterIdentifier;
+    this.globalCluster = new RdsGlobalCluster(this, 'global', {
+      provider: primaryPlacement.provider,
+      globalClusterIdentifier: props.globalClusterIdentifier,
+      engine: ENGINE,
+      engineVersion: props.engineVersion,
+      storageEncrypted: true,
+      deletionProtection,
+      // No database_name here: changing it on the global cluster replaces the whole global database.
+    });
+    this.globalWriterEndpoint = this.globalCluster.endpoint;
+
+    const parameters = { ...baseClusterParameters(props.logicalReplication ?? false), ...props.clusterParameters };
+    const primaryInstances: RdsClusterInstance[] = [];
+    this.regionalClusters = props.regions.map((placement, index) => {
+      const isInitialPrimary = index === 0;
+      const clusterIdentifier = regionalClusterIdentifier(props.globalClusterIdentifier, placement.region);
+      const scope = new Construct(this, placement.region);
+      const { provider } = placement;
+      const named = (name: string) => ({ ...tags, Name: name });
+
+      const kmsKey = new KmsKey(scope, 'key', {
+        provider,
+        description: `Aurora storage and Performance Insights of ${clusterIdentifier}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags: named(clusterIdentifier),
+      });
+      new KmsAlias(scope, 'key-alias', {
+        provider,
+        name: `alias/${clusterIdentifier}`,
+        targetKeyId: kmsKey.keyId,
+      });
+
+      // name_prefix and create_before_destroy let a major upgrade swap in a group of the new family.
+      const clusterParameterGroup = new RdsClusterParameterGroup(scope, 'cluster-parameters', {
+        provider,
+        namePrefix: `${clusterIdentifier}-`,
+        family,
+        description: `Cluster parameters of ${clusterIdentifier}`,
+        parameter: Object.entries(parameters).map(([name, value]) => ({
+          name,
+          value,
+          applyMethod: STATIC_PARAMETERS.has(name) ? 'pending-reboot' : 'immediate',
+        })),
+        tags: named(clusterIdentifier),
+        lifecycle: { createBeforeDestroy: true },
+      });
+      // Empty on purpose: instance settings can then change in place, without swapping groups and rebooting.
+      const instanceParameterGroup = new DbParameterGroup(scope, 'instance-parameters', {
+        provider,
+        namePrefix: `${clusterIdentifier}-`,
+        family,
+        description: `Instance parameters of ${clusterIdentifier}`,
+        tags: named(clusterIdentifier),
+        lifecycle: { createBeforeDestroy: true },
+      });
+
+      const cluster = new RdsCluster(scope, 'cluster', {
+        provider,
+        clusterIdentifier,
+        globalClusterIdentifier: this.globalCluster.id,
+        engine: ENGINE,
+        engineVersion: this.globalCluster.engineVersion,
+        // Only the cluster that creates the data takes credentials and the database name; RDS refuses them on a replica.
+        ...(isInitialPrimary
+          ? {
+              databaseName: props.databaseName ?? 'keycloak',
+              masterUsername: props.masterUsername ?? 'keycloak',
+              masterPasswordWo: props.masterPassword,
+              masterPasswordWoVersion: props.masterPasswordVersion ?? 1,
+              skipFinalSnapshot: props.skipFinalSnapshot ?? false,
+              finalSnapshotIdentifier: props.skipFinalSnapshot ? undefined : `${clusterIdentifier}-final`,
+            }
+          : {
+              sourceRegion: primaryPlacement.region,
+              // A secondary holds a copy of the primary's data; the primary's final snapshot is the one that counts.
+              skipFinalSnapshot: true,
+              dependsOn: primaryInstances,
+            }),
+        dbSubnetGroupName: placement.dbSubnetGroupName,
+        vpcSecurityGroupIds: placement.securityGroupIds,
+        dbClusterParameterGroupName: clusterParameterGroup.name,
+        storageEncrypted: true,
+        kmsKeyId: kmsKey.arn,
+        deletionProtection,
+        backupRetentionPeriod: props.backupRetentionDays ?? 7,
+        copyTagsToSnapshot: true,
+        enabledCloudwatchLogsExports: ['postgresql'],
+        tags: named(clusterIdentifier),
+        timeouts: { create: '120m', update: '120m', delete: '120m' },
+        lifecycle: {
+          // Switchover, failover and upgrades change these outside Terraform; an apply must not undo them.
+          ignoreChanges: ['replication_source_identifier', 'global_cluster_identifier', 'engine_version'],
+        },
+      });
+
+      const instances = Array.from({ length: instancesPerRegion }, (_, instanceIndex) => {
+        const identifier = instanceIdentifier(clusterIdentifier, instanceIndex + 1);
+        return new RdsClusterInstance(scope, `instance-${instanceIndex + 1}`, {
+          provider,
+          identifier,
+          clusterIdentifier: cluster.id,
+          engine: ENGINE,
+          instanceClass,
+          availabilityZone: placement.availabilityZones[instanceIndex % placement.availabilityZones.length],
+          dbSubnetGroupName: placement.dbSubnetGroupName,
+          dbParameterGroupName: instanceParameterGroup.name,
+          publiclyAccessible: false,
+          // Global databases do not support automatic minor upgrades; the global cluster's version rules.
+          autoMinorVersionUpgrade: false,
+          promotionTier: Math.min(instanceIndex, 15),
+          performanceInsightsEnabled: true,
+          performanceInsightsKmsKeyId: kmsKey.arn,
+          performanceInsightsRetentionPeriod: props.performanceInsightsRetentionDays ?? 7,
+          copyTagsToSnapshot: true,
+          tags: named(identifier),
+          timeouts: { create: '120m', update: '120m', delete: '120m' },
+        });
+      });
+      if (isInitialPrimary) primaryInstances.push(...instances);
+
+      return { region: placement.region, isInitialPrimary, cluster, instances, kmsKey, clusterParameterGroup };
+    });
+  }
+}
+
+function validationRules(
+  props: AuroraGlobalDatabaseProps,
+  regionNames: string[],
+  instancesPerRegion: number,
+  instanceClass: string,
+) {
+  const identifierProblem = rdsIdentifierProblem(props.globalClusterIdentifier);
+  const versionProblem = engineVersionProblem(props.engineVersion);
+  const classProblem = globalInstanceClassProblem(instanceClass);
+  const derived = identifierProblem
+    ? []
+    : derivedIdentifierProblems(props.globalClusterIdentifier, regionNames, instancesPerRegion);
+  return [
+    { failed: identifierProblem !== undefined, message: `globalClusterIdentifier ${props.globalClusterIdentifier} ${identifierProblem}` },
+    ...derived.map(({ identifier, problem }) => ({ failed: true, message: `derived identifier ${identifier} ${problem}` })),
+    { failed: props.regions.length === 0, message: 'regions must hold at least the primary Region' },
+    { failed: new Set(regionNames).size !== regionNames.length, message: `regions must not repeat a Region: ${regionNames.join(', ')}` },
+    { failed: versionProblem !== undefined, message: `engineVersion ${props.engineVersion} ${versionProblem}` },
+    { failed: classProblem !== undefined, message: `instanceClass ${instanceClass} ${classProblem}` },
+    {
+      failed: !Number.isInteger(instancesPerRegion) || instancesPerRegion < 1 || instancesPerRegion > 16,
+      message: `instancesPerRegion must be a whole number from 1 to 16, is ${instancesPerRegion}`,
+    },
+  ];
+}

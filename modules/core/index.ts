@@ -1,0 +1,5 @@
+export * from './cidr';
+export * from './engine';
+export * from './names';
+export * from './regions';
+export * from './validate';

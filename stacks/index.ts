@@ -1,0 +1,25 @@
+import { App } from 'cdktf';
+import { Construct } from 'constructs';
+import { EnvironmentInput, parseEnvironments } from '../environments/schema';
+import type { EnvironmentConfig } from '../environments/schema';
+import { DatabaseStack } from './database-stack';
+
+export * from './database-stack';
+
+/** Every stack of every environment; the configs must already be validated. */
+export function addEnvironmentStacks(app: Construct, environments: readonly EnvironmentConfig[]): void {
+  for (const env of environments) {
+    new DatabaseStack(app, env);
+  }
+}
+
+/**
+ * Validates every environment, then synthesises all their stacks into `outdir`.
+ * Validation comes first: when any environment is invalid, nothing is built or written.
+ */
+export function synthesizeEnvironments(inputs: readonly EnvironmentInput[], outdir?: string): void {
+  const configs = parseEnvironments(inputs);
+  const app = new App({ outdir });
+  addEnvironmentStacks(app, configs);
+  app.synth();
+}
