@@ -17,20 +17,17 @@ function synthesizeExamples(outdir: string): string[] {
 }
 
 describe('synthesised stacks under real Terraform and the AWS provider schema', () => {
+  // Prepared while the suite is collected: jest 29 starts concurrent tests before beforeAll hooks run.
+  requireTerraform();
   const workspace = mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-tf-'));
   const outdir = join(workspace, 'cdktf.out');
   const stacks = synthesizeExamples(outdir);
   const cliConfigFile = join(workspace, 'terraform.rc');
-  let terraformVersion: string;
-
-  beforeAll(() => {
-    terraformVersion = requireTerraform();
-    const mirror = findProviderMirror(AWS_PROVIDER_VERSION);
-    if (!mirror) {
-      console.warn(`No local mirror of hashicorp/aws ${AWS_PROVIDER_VERSION}: terraform init will download it from the registry.`);
-    }
-    writeFileSync(cliConfigFile, cliConfig(mirror));
-  });
+  const mirror = findProviderMirror(AWS_PROVIDER_VERSION);
+  if (!mirror) {
+    console.warn(`No local mirror of hashicorp/aws ${AWS_PROVIDER_VERSION}: terraform init will download it from the registry.`);
+  }
+  writeFileSync(cliConfigFile, cliConfig(mirror));
 
   afterAll(() => rmSync(workspace, { recursive: true, force: true }));
 
@@ -42,7 +39,6 @@ describe('synthesised stacks under real Terraform and the AWS provider schema', 
     '%s passes init -backend=false, validate, and a mock-provider plan with its refusals',
     async (stack) => {
       const runs = await validateStack(join(outdir, 'stacks', stack), join(workspace, 'work', stack), cliConfigFile);
-      expect(terraformVersion).toBeDefined();
       const [, validate, test] = runs;
       expect(validate.output).toContain('Success! The configuration is valid.');
       expect(test.output).toMatch(/run "plan"\.\.\. pass/);
