@@ -98,7 +98,7 @@ const STATIC_PARAMETERS = new Set([
 ]);
 
 /** The cluster parameters the construct sets itself, before `clusterParameters` are merged over them. */
-export function baseClusterParameters(logicalReplication: boolean): Record<string, string> {
+function baseClusterParameters(logicalReplication: boolean): Record<string, string> {
   return {
     // Keycloak and every operator connect over TLS; plaintext connections are refused.
     'rds.force_ssl': '1',
