@@ -13,5 +13,6 @@ export const dev: EnvironmentInput = {
   deletionProtection: false,
   skipFinalSnapshot: true,
   backupRetentionDays: 1,
+  writerDns: { domain: 'dev.keycloak.internal' },
   stateBackend: { type: 'local' },
 };

@@ -14,6 +14,12 @@ export const prod: EnvironmentInput = {
   deletionProtection: true,
   backupRetentionDays: 14,
   logicalReplication: true,
+  writerDns: {
+    domain: 'keycloak.example.com',
+    ttlSeconds: 5,
+    target: 'regional-writer',
+    alarmEmails: ['identity-oncall@example.com'],
+  },
   stateBackend: {
     type: 's3',
     bucket: 'example-keycloak-terraform-state',

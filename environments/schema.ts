@@ -8,6 +8,7 @@ import {
   MAX_GLOBAL_DATABASE_REGIONS,
   cidrProblem,
   derivedIdentifierProblems,
+  dnsNameProblem,
   engineVersionProblem,
   environmentNameProblem,
   globalInstanceClassProblem,
@@ -18,6 +19,7 @@ import {
   rdsIdentifierProblem,
   regionalClusterIdentifier,
   subdivideCidr,
+  writerRecordName,
 } from '../modules/core';
 
 /** Prefix length of each region's Aurora VPC when it is cut from `auroraCidrPool`. */
@@ -78,6 +80,50 @@ const cloudBackend = z
   })
   .strict();
 
+const dnsName = z.string().superRefine(rule(dnsNameProblem));
+
+/** Log retention periods CloudWatch Logs accepts. */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+const writerDns = z
+  .object({
+    /** Domain under which the writer's name lives: `<cluster>.aurora-global.<domain>`. */
+    domain: dnsName,
+    /**
+     * Zone of the record. `private` (default) and `public` create `aurora-global.<domain>`; a private zone
+     * is associated with the Aurora VPCs. `existing` writes into a zone you own.
+     */
+    zone: z
+      .discriminatedUnion('type', [
+        z.object({ type: z.literal('private') }).strict(),
+        z.object({ type: z.literal('public') }).strict(),
+        z
+          .object({
+            type: z.literal('existing'),
+            zoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, 'must be a Route 53 hosted zone id such as Z0123456789ABC'),
+            zoneName: dnsName,
+          })
+          .strict(),
+      ])
+      .default({ type: 'private' }),
+    /** TTL of the record, in seconds: how long resolvers may keep the old writer after a failover. @default 5 */
+    ttlSeconds: z.number().int().min(1).max(3600).default(5),
+    /** `regional-writer`: the writer cluster's endpoint. `global-writer`: Aurora's global writer endpoint. @default 'regional-writer' */
+    target: z.enum(['regional-writer', 'global-writer']).default('regional-writer'),
+    /** Minutes between reconcile runs that catch missed events. @default 5 */
+    reconcileEveryMinutes: z.number().int().min(1).max(60).default(5),
+    /** How long one run may wait for a switchover or failover to settle. @default 240 */
+    handlerTimeoutSeconds: z.number().int().min(30).max(900).default(240),
+    /** Days the handler's logs are kept. @default 30 */
+    logRetentionDays: z
+      .number()
+      .refine((days) => LOG_RETENTION_DAYS.includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
+      .default(30),
+    /** Addresses the alarm topics e-mail (each must confirm its subscription). @default [] */
+    alarmEmails: z.array(z.email()).default([]),
+  })
+  .strict();
+
 export const environmentSchema = z
   .object({
     /** Environment name; prefixes stack names and state keys. */
@@ -135,6 +181,8 @@ export const environmentSchema = z
     logicalReplication: z.boolean().default(false),
     /** Extra cluster parameters, merged over the project's own. @default {} */
     clusterParameters: z.record(z.string(), z.string()).default({}),
+    /** The DNS name Keycloak connects to, and the handler that keeps it on the writer. */
+    writerDns,
     /** Where each stack keeps its Terraform state. @default { type: 'local' } */
     stateBackend: z.discriminatedUnion('type', [localBackend, s3Backend, cloudBackend]).default({ type: 'local' }),
     /** Tags added to every resource, next to the project's own. @default {} */
@@ -178,6 +226,14 @@ export const environmentSchema = z
           ['parameterGroupFamily'],
           `${env.parameterGroupFamily} does not match engine version ${env.engineVersion}; it must be ${expected}`,
         );
+      }
+    }
+
+    const { zone, domain } = env.writerDns;
+    if (zone.type === 'existing' && !dnsNameProblem(domain) && !dnsNameProblem(zone.zoneName)) {
+      const record = writerRecordName(env.globalClusterIdentifier, domain);
+      if (!record.endsWith(`.${zone.zoneName}`)) {
+        issue(['writerDns', 'zone', 'zoneName'], `${zone.zoneName} cannot hold ${record}: the record must be inside the zone`);
       }
     }
 

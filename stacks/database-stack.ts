@@ -1,9 +1,13 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { AssetType, TerraformAsset, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { AuroraGlobalDatabase } from '../modules/aurora-global-database';
 import { AuroraNetwork } from '../modules/aurora-network';
+import { regionalClusterIdentifier, writerRecordName, writerZoneName } from '../modules/core';
 import { addStateBackend } from '../modules/state-backend';
+import { WriterDnsRecord, WriterZone } from '../modules/writer-dns-record';
+import { WriterFailoverHandler } from '../modules/writer-failover-handler';
+import type { FunctionBundle } from './function-bundle';
 import { EnvironmentConfig, regionPlans } from '../environments/schema';
 
 /** Name of an environment's database stack. */
@@ -22,17 +26,27 @@ export function environmentTags(env: EnvironmentConfig): Record<string, string> 
   };
 }
 
+export interface DatabaseStackProps {
+  /** The bundled writer-DNS handler. */
+  readonly writerDnsBundle: FunctionBundle;
+}
+
 /**
  * The database of one environment: a provider, an Aurora network and a member cluster in every
- * Region of the global cluster, and the global cluster itself.
+ * Region of the global cluster, the global cluster itself, the writer's DNS name, and a failover
+ * handler in every Region that keeps that name on the writer.
  */
 export class DatabaseStack extends TerraformStack {
   public readonly database: AuroraGlobalDatabase;
   public readonly networks: Record<string, AuroraNetwork>;
+  public readonly writerDns: WriterDnsRecord;
 
-  constructor(scope: Construct, env: EnvironmentConfig) {
+  private readonly writerDnsBundle: FunctionBundle;
+
+  constructor(scope: Construct, env: EnvironmentConfig, props: DatabaseStackProps) {
     const name = databaseStackName(env.name);
     super(scope, name);
+    this.writerDnsBundle = props.writerDnsBundle;
     addStateBackend(this, env.stateBackend);
 
     const masterPassword = new TerraformVariable(this, 'master_password', {
@@ -59,12 +73,14 @@ export class DatabaseStack extends TerraformStack {
     const tags = environmentTags(env);
     const plans = regionPlans(env);
     this.networks = {};
+    const providers: Record<string, AwsProvider> = {};
     const placements = plans.map((plan) => {
       const provider = new AwsProvider(this, `aws-${plan.region}`, {
         region: plan.region,
         alias: plan.region,
         defaultTags: [{ tags }],
       });
+      providers[plan.region] = provider;
       const network = new AuroraNetwork(this, `network-${plan.region}`, {
         provider,
         name: plan.clusterIdentifier,
@@ -99,7 +115,14 @@ export class DatabaseStack extends TerraformStack {
       clusterParameters: env.clusterParameters,
     });
 
+    this.writerDns = this.addWriterDns(env, providers);
+
     new TerraformOutput(this, 'global_cluster_identifier', { value: env.globalClusterIdentifier });
+    new TerraformOutput(this, 'writer_dns_name', {
+      value: this.writerDns.recordName,
+      description: 'The name Keycloak connects to; it follows the writer through switchovers and failovers.',
+    });
+    new TerraformOutput(this, 'writer_dns_zone_id', { value: this.writerDns.zoneId });
     new TerraformOutput(this, 'global_writer_endpoint', {
       value: this.database.globalWriterEndpoint,
       description: 'Aurora global writer endpoint; follows switchovers and failovers inside the global cluster.',
@@ -125,5 +148,57 @@ export class DatabaseStack extends TerraformStack {
         }),
       ),
     });
+  }
+
+  /** The writer's DNS name, and in every Region a handler that keeps it on the writer. */
+  private addWriterDns(env: EnvironmentConfig, providers: Record<string, AwsProvider>): WriterDnsRecord {
+    const { writerDns } = env;
+    const [primary] = this.database.regionalClusters;
+    const zoneName = writerDns.zone.type === 'existing' ? writerDns.zone.zoneName : writerZoneName(writerDns.domain);
+    const zone: WriterZone =
+      writerDns.zone.type === 'existing'
+        ? { type: 'existing', zoneId: writerDns.zone.zoneId, zoneName }
+        : writerDns.zone.type === 'public'
+          ? { type: 'public', zoneName }
+          : {
+              type: 'private',
+              zoneName,
+              vpcs: Object.entries(this.networks).map(([region, network]) => ({ vpcId: network.vpc.id, region })),
+            };
+    const record = new WriterDnsRecord(this, 'writer-dns', {
+      provider: providers[primary.region],
+      recordName: writerRecordName(env.globalClusterIdentifier, writerDns.domain),
+      zone,
+      initialTarget: writerDns.target === 'global-writer' ? this.database.globalWriterEndpoint : primary.cluster.endpoint,
+      ttlSeconds: writerDns.ttlSeconds,
+    });
+
+    const code = new TerraformAsset(this, 'writer-dns-code', {
+      path: this.writerDnsBundle.zipFile,
+      type: AssetType.FILE,
+      assetHash: this.writerDnsBundle.sha256,
+    });
+    const memberClusterIdentifiers = env.regions.map((region) => regionalClusterIdentifier(env.globalClusterIdentifier, region));
+    for (const { region, cluster } of this.database.regionalClusters) {
+      new WriterFailoverHandler(this, `writer-dns-handler-${region}`, {
+        provider: providers[region],
+        region,
+        code,
+        globalClusterIdentifier: env.globalClusterIdentifier,
+        globalClusterArn: this.database.globalCluster.arn,
+        ownCluster: { identifier: regionalClusterIdentifier(env.globalClusterIdentifier, region), arn: cluster.arn },
+        memberClusterIdentifiers,
+        hostedZoneId: record.zoneId,
+        hostedZoneArn: record.zoneArn,
+        recordName: record.recordName,
+        recordTtlSeconds: record.ttlSeconds,
+        target: writerDns.target,
+        reconcileEveryMinutes: writerDns.reconcileEveryMinutes,
+        timeoutSeconds: writerDns.handlerTimeoutSeconds,
+        logRetentionDays: writerDns.logRetentionDays,
+        alarmEmails: writerDns.alarmEmails,
+      });
+    }
+    return record;
   }
 }

@@ -3,13 +3,16 @@ import { Construct } from 'constructs';
 import { EnvironmentInput, parseEnvironments } from '../environments/schema';
 import type { EnvironmentConfig } from '../environments/schema';
 import { DatabaseStack } from './database-stack';
+import { bundleFunction } from './function-bundle';
 
 export * from './database-stack';
+export * from './function-bundle';
 
 /** Every stack of every environment; the configs must already be validated. */
 export function addEnvironmentStacks(app: Construct, environments: readonly EnvironmentConfig[]): void {
+  const writerDnsBundle = bundleFunction('writer-dns');
   for (const env of environments) {
-    new DatabaseStack(app, env);
+    new DatabaseStack(app, env, { writerDnsBundle });
   }
 }
 

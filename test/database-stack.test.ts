@@ -1,7 +1,7 @@
 import { Testing } from 'cdktf';
 import { EnvironmentInput, environments, parseEnvironment } from '../environments';
 import { cloudWorkspaceName, s3StateKey } from '../modules/state-backend';
-import { DatabaseStack, databaseStackName } from '../stacks';
+import { DatabaseStack, bundleFunction, databaseStackName } from '../stacks';
 import { resourcesOf, synthesize } from './synth';
 
 const base: EnvironmentInput = {
@@ -10,10 +10,11 @@ const base: EnvironmentInput = {
   globalClusterIdentifier: 'keycloak-qa',
   regions: ['eu-west-1', 'eu-central-1'],
   engineVersion: '16.6',
+  writerDns: { domain: 'example.internal' },
 };
 
 function synthStack(change: Partial<EnvironmentInput> = {}) {
-  const stack = new DatabaseStack(Testing.app(), parseEnvironment({ ...base, ...change }));
+  const stack = new DatabaseStack(Testing.app(), parseEnvironment({ ...base, ...change }), { writerDnsBundle: bundleFunction('writer-dns') });
   return synthesize(stack);
 }
 
@@ -69,7 +70,7 @@ describe('DatabaseStack', () => {
 
     test('THEN outputs describe the members and never carry the password', () => {
       expect(JSON.stringify(json.output)).not.toContain('master_password');
-      expect(Object.keys(json.output!).sort()).toEqual(['global_cluster_identifier', 'global_writer_endpoint', 'regional_clusters']);
+      expect(Object.keys(json.output!).sort()).toEqual(['global_cluster_identifier', 'global_writer_endpoint', 'regional_clusters', 'writer_dns_name', 'writer_dns_zone_id']);
       expect(json.output!.regional_clusters.value['eu-central-1']).toMatchObject({
         cluster_identifier: expect.stringMatching(/^\$\{aws_rds_cluster\..+\.cluster_identifier\}$/),
         writer_endpoint: expect.stringMatching(/^\$\{aws_rds_cluster\..+\.endpoint\}$/),
@@ -117,7 +118,7 @@ describe('DatabaseStack', () => {
 
   test('the example environments pass the password only to write-only attributes', () => {
     for (const input of environments) {
-      const json = synthesize(new DatabaseStack(Testing.app(), parseEnvironment(input)));
+      const json = synthesize(new DatabaseStack(Testing.app(), parseEnvironment(input), { writerDnsBundle: bundleFunction('writer-dns') }));
       const uses: string[] = [];
       for (const [type, resources] of Object.entries(json.resource)) {
         for (const [name, config] of Object.entries(resources)) {

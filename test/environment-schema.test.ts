@@ -13,6 +13,7 @@ const valid: EnvironmentInput = {
   globalClusterIdentifier: 'keycloak-test',
   regions: ['eu-west-1', 'eu-central-1'],
   engineVersion: '16.6',
+  writerDns: { domain: 'example.internal' },
 };
 
 /** The problems parseEnvironment reports for `valid` changed by `change`. */

@@ -3,7 +3,7 @@
  * provider schema, and `terraform test` plans against `mock_provider "aws"`, with no AWS account.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { StackJson } from './synth';
@@ -163,13 +163,13 @@ export function runTerraform(dir: string, args: string[], cliConfigFile: string)
 }
 
 /**
- * Checks one synthesised stack folder: copies its JSON to `workDir`, writes the mock test, then
- * init (without the backend: remote state needs credentials), validate and test.
+ * Checks one synthesised stack folder: copies it (JSON and assets) to `workDir`, writes the mock
+ * test, then init (without the backend: remote state needs credentials), validate and test.
  */
 export async function validateStack(stackDir: string, workDir: string, cliConfigFile: string): Promise<TerraformRun[]> {
   const stack: StackJson = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8'));
+  cpSync(stackDir, workDir, { recursive: true });
   mkdirSync(join(workDir, 'tests'), { recursive: true });
-  writeFileSync(join(workDir, 'cdk.tf.json'), JSON.stringify(stack));
   writeFileSync(join(workDir, 'tests', 'mock.tftest.hcl'), mockTestFile(stack));
   const runs = [await runTerraform(workDir, ['init', '-backend=false'], cliConfigFile)];
   runs.push(await runTerraform(workDir, ['validate'], cliConfigFile));

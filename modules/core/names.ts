@@ -59,3 +59,25 @@ export function environmentNameProblem(value: string): string | undefined {
   }
   return undefined;
 }
+
+/** Label under the environment's domain that holds the writer records, so a private zone shadows nothing else. */
+export const WRITER_ZONE_LABEL = 'aurora-global';
+
+/** The zone the project creates for writer records: `aurora-global.<domain>`. */
+export function writerZoneName(domain: string): string {
+  return `${WRITER_ZONE_LABEL}.${domain}`;
+}
+
+/** The name Keycloak connects to: `<global cluster>.aurora-global.<domain>`. */
+export function writerRecordName(globalClusterIdentifier: string, domain: string): string {
+  return `${globalClusterIdentifier}.${writerZoneName(domain)}`;
+}
+
+/** Why `value` is not a lowercase DNS name like `example.internal`, or undefined. */
+export function dnsNameProblem(value: string): string | undefined {
+  const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+  if (value.length > 200 || !new RegExp(`^(?:${label}\\.)+${label}$`).test(value)) {
+    return 'must be a lowercase DNS name of two or more labels, without a trailing dot, such as example.internal';
+  }
+  return undefined;
+}

@@ -1,0 +1,94 @@
+import { BuildOptions, buildSync } from 'esbuild';
+import { zipSync } from 'fflate';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { HANDLER_RUNTIME } from '../modules/writer-failover-handler';
+
+/** The folder holding cdktf.json, found from this file whether it runs as source or bundled. */
+export function projectRoot(from = __dirname): string {
+  for (let folder = from; ; folder = dirname(folder)) {
+    if (existsSync(join(folder, 'cdktf.json'))) return folder;
+    if (dirname(folder) === folder) throw new Error(`no cdktf.json above ${from}`);
+  }
+}
+
+/** A Lambda deployment package: a zip holding `index.js`. */
+export interface FunctionBundle {
+  readonly zipFile: string;
+  /** Hex SHA-256 of the zip: the same sources give the same zip, and so the same hash, on any machine. */
+  readonly sha256: string;
+}
+
+/** What a bundle was built from: the options, the lock file, and every project file esbuild read. */
+interface BundleStamp {
+  readonly options: string;
+  readonly inputs: Record<string, string | undefined>;
+}
+
+/** Zip entries get this fixed time, so the zip depends only on the code. */
+const ZIP_ENTRY_TIME = new Date('2000-01-01T00:00:00Z');
+
+const bundles = new Map<string, FunctionBundle>();
+
+/**
+ * Bundles `functions/<name>/handler.ts` with esbuild into one minified `index.js` for the Lambda
+ * runtime, zipped. The bundle is rebuilt only when its options, the lock file or a project file it
+ * was built from changed, and at most once per process.
+ */
+export function bundleFunction(name: string): FunctionBundle {
+  const cached = bundles.get(name);
+  if (cached) return cached;
+  const root = projectRoot();
+  const outdir = join(root, 'node_modules', '.cache', 'keycloak-aurora-dr', 'functions', name);
+  const codeFile = join(outdir, 'index.js');
+  const zipFile = join(outdir, `${name}.zip`);
+  const stampFile = join(outdir, 'stamp.json');
+  const options: BuildOptions = {
+    entryPoints: [join(root, 'functions', name, 'handler.ts')],
+    outfile: codeFile,
+    bundle: true,
+    platform: 'node',
+    target: HANDLER_RUNTIME.replace('nodejs', 'node').replace('.x', ''),
+    format: 'cjs',
+    // The SDK's ES module builds tree-shake: only the commands the handler sends are bundled.
+    mainFields: ['module', 'main'],
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  };
+  const optionsKey = JSON.stringify({ ...options, entryPoints: [join('functions', name, 'handler.ts')], outfile: undefined });
+
+  const upToDate = [codeFile, zipFile, stampFile].every((file) => existsSync(file)) && stampMatches(root, stampFile, optionsKey);
+  if (!upToDate) {
+    const { metafile } = buildSync({ ...options, metafile: true });
+    const projectInputs = Object.keys(metafile.inputs)
+      .filter((input) => !input.includes('node_modules/'))
+      .map((input) => relativeTo(root, input));
+    const stamp: BundleStamp = {
+      options: optionsKey,
+      inputs: Object.fromEntries(['package-lock.json', ...projectInputs].map((file) => [file, hashFile(root, file)])),
+    };
+    writeFileSync(zipFile, zipSync({ 'index.js': [readFileSync(codeFile), { level: 9, mtime: ZIP_ENTRY_TIME }] }));
+    writeFileSync(stampFile, JSON.stringify(stamp, null, 2));
+  }
+  const bundle = { zipFile, sha256: createHash('sha256').update(readFileSync(zipFile)).digest('hex') };
+  bundles.set(name, bundle);
+  return bundle;
+}
+
+function stampMatches(root: string, stampFile: string, optionsKey: string): boolean {
+  const stamp: BundleStamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+  return stamp.options === optionsKey && Object.entries(stamp.inputs).every(([file, hash]) => hashFile(root, file) === hash);
+}
+
+/** esbuild names inputs relative to the working directory; the stamp names them relative to the project. */
+function relativeTo(root: string, input: string): string {
+  const absolute = join(process.cwd(), input);
+  return absolute.startsWith(`${root}/`) ? absolute.slice(root.length + 1) : input;
+}
+
+function hashFile(root: string, file: string): string | undefined {
+  const path = join(root, file);
+  return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : undefined;
+}
