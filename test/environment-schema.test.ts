@@ -55,6 +55,7 @@ describe('environment schema', () => {
         logicalReplication: false,
         availabilityZoneCount: 3,
         stateBackend: { type: 'local' },
+        writerDns: { domain: 'example.internal', zone: { type: 'private' }, ttlSeconds: 5, target: 'regional-writer', reconcileEveryMinutes: 5, handlerTimeoutSeconds: 240, logRetentionDays: 30, alarmEmails: [] },
       });
     });
 
@@ -143,6 +144,20 @@ describe('environment schema', () => {
       ['S3 backend in an unknown Region', { stateBackend: { type: 's3', bucket: 'state', region: 'mars-1' } }, /^stateBackend.region: is not an AWS Region name/],
       ['cloud backend without organization', { stateBackend: { type: 'cloud' } }, /^stateBackend.organization: /],
       ['misspelt field', { instanceCount: 2 } as never, /unrecognized key.*instanceCount/i],
+      ['writer DNS domain with a trailing dot', { writerDns: { domain: 'example.internal.' } }, /^writerDns.domain: must be a lowercase DNS name/],
+      ['writer DNS domain of one label', { writerDns: { domain: 'internal' } }, /^writerDns.domain: must be a lowercase DNS name of two or more labels/],
+      ['writer DNS TTL of zero', { writerDns: { domain: 'example.internal', ttlSeconds: 0 } }, /^writerDns.ttlSeconds: .*>=1/],
+      ['unknown writer target', { writerDns: { domain: 'example.internal', target: 'primary' } }, /^writerDns.target: /],
+      ['bad alarm e-mail', { writerDns: { domain: 'example.internal', alarmEmails: ['oncall'] } }, /^writerDns.alarmEmails\[0\]: /],
+      ['log retention CloudWatch does not offer', { writerDns: { domain: 'example.internal', logRetentionDays: 10 } }, /^writerDns.logRetentionDays: must be one of 1, 3, 5, 7, 14, 30/],
+      ['handler timeout above the Lambda maximum', { writerDns: { domain: 'example.internal', handlerTimeoutSeconds: 901 } }, /^writerDns.handlerTimeoutSeconds: .*<=900/],
+      ['bad zone id', { writerDns: { domain: 'example.internal', zone: { type: 'existing', zoneId: 'zone-1', zoneName: 'example.internal' } } }, /^writerDns.zone.zoneId: must be a Route 53 hosted zone id/],
+      [
+        'existing zone that cannot hold the record',
+        { writerDns: { domain: 'example.internal', zone: { type: 'existing', zoneId: 'Z0ABCDEF123456', zoneName: 'other.example' } } },
+        /^writerDns.zone.zoneName: other.example cannot hold keycloak-test.aurora-global.example.internal: the record must be inside the zone/,
+      ],
+      ['no writer DNS at all', { writerDns: undefined }, /^writerDns: /],
     ])('%s', (_rule, change, expected) => {
       const problems = problemsOf(change);
       expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
