@@ -141,6 +141,24 @@ describe('writer-dns handler', () => {
       expect(decide(modifying, configFor(CENTRAL))).toMatchObject({ action: 'wait', reason: expect.stringMatching(/is failing-over, not available/) });
     });
 
+    test('a member detached and promoted in this Region is written, with an alarm, whatever the target', () => {
+      const detached = { ...facts(WEST), ownCluster: memberCluster(CENTRAL, { GlobalClusterIdentifier: undefined }) };
+      detached.globalCluster.GlobalClusterMembers = detached.globalCluster.GlobalClusterMembers!.filter((member) => member.IsWriter);
+      for (const target of ['regional-writer', 'global-writer'] as const) {
+        expect(decide(detached, configFor(CENTRAL, target))).toMatchObject({
+          action: 'upsert',
+          target: writerEndpoint(CENTRAL),
+          alarm: expect.stringMatching(/was detached from global cluster keycloak-prod and promoted/),
+        });
+      }
+    });
+
+    test('a member that is still replicating is not taken for a detached writer', () => {
+      const replica = { ...facts(WEST), ownCluster: memberCluster(CENTRAL, { GlobalClusterIdentifier: undefined, ReplicationSourceIdentifier: clusterArn(WEST) }) };
+      replica.globalCluster.GlobalClusterMembers = replica.globalCluster.GlobalClusterMembers!.filter((member) => member.IsWriter);
+      expect(decide(replica, configFor(CENTRAL))).toMatchObject({ action: 'skip' });
+    });
+
     test('a writer in this Region that is not our member cluster is refused', () => {
       const foreign = { ...facts(CENTRAL), ownCluster: memberCluster(CENTRAL, { DBClusterArn: clusterArn(CENTRAL, 'other') }) };
       expect(decide(foreign, configFor(CENTRAL))).toMatchObject({ action: 'fail' });
