@@ -221,7 +221,16 @@ export class WriterFailoverHandler extends Construct {
         endpoint: email,
       });
     });
-    const notify = { alarmActions: [this.alarmTopic.arn], okActions: [this.alarmTopic.arn] };
+    // Any error or dead letter in a minute alarms; a quiet minute is healthy, not missing data.
+    const onFirstOccurrence = {
+      period: 60,
+      evaluationPeriods: 1,
+      threshold: 1,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      treatMissingData: 'notBreaching',
+      alarmActions: [this.alarmTopic.arn],
+      okActions: [this.alarmTopic.arn],
+    };
     this.alarms = [
       new CloudwatchMetricAlarm(this, 'errors-alarm', {
         provider,
@@ -231,12 +240,7 @@ export class WriterFailoverHandler extends Construct {
         metricName: 'Errors',
         dimensions: { FunctionName: this.function.functionName },
         statistic: 'Sum',
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        treatMissingData: 'notBreaching',
-        ...notify,
+        ...onFirstOccurrence,
       }),
       new CloudwatchMetricAlarm(this, 'dead-letters-alarm', {
         provider,
@@ -246,12 +250,7 @@ export class WriterFailoverHandler extends Construct {
         metricName: 'ApproximateNumberOfMessagesVisible',
         dimensions: { QueueName: this.deadLetterQueue.name },
         statistic: 'Maximum',
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        treatMissingData: 'notBreaching',
-        ...notify,
+        ...onFirstOccurrence,
       }),
     ];
   }
