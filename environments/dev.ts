@@ -13,6 +13,15 @@ export const dev: EnvironmentInput = {
   deletionProtection: false,
   skipFinalSnapshot: true,
   backupRetentionDays: 1,
+  sites: [
+    {
+      name: 'rosa-dev',
+      region: 'eu-west-1',
+      vpcId: 'vpc-0d0e0a0b0c0d00001',
+      cidr: '10.0.0.0/16',
+      routeTableIds: ['rtb-0d0e0a0b0c0d00001', 'rtb-0d0e0a0b0c0d00002'],
+    },
+  ],
   writerDns: { domain: 'dev.keycloak.internal' },
   stateBackend: { type: 'local' },
 };

@@ -1,8 +1,9 @@
 import { dev } from './dev';
 import { prod } from './prod';
+import { staging } from './staging';
 import type { EnvironmentInput } from './schema';
 
 export * from './schema';
 
 /** Every example environment `cdktf synth` builds. */
-export const environments: readonly EnvironmentInput[] = [dev, prod];
+export const environments: readonly EnvironmentInput[] = [dev, staging, prod];

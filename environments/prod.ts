@@ -1,6 +1,9 @@
 import type { EnvironmentInput } from './schema';
 
-/** Production: two Keycloak sites, a global cluster over two Regions, state in S3. */
+/**
+ * Production: two Keycloak sites, one per Region, on a global cluster over both Regions; state in S3.
+ * Replication between the Regions is asynchronous: a regional failover can lose the last second of writes.
+ */
 export const prod: EnvironmentInput = {
   name: 'prod',
   layout: 'multi-site',
@@ -14,6 +17,22 @@ export const prod: EnvironmentInput = {
   deletionProtection: true,
   backupRetentionDays: 14,
   logicalReplication: true,
+  sites: [
+    {
+      name: 'site-a',
+      region: 'eu-west-1',
+      vpcId: 'vpc-0a0a0a0a0a0a00001',
+      cidr: '10.1.0.0/16',
+      routeTableIds: ['rtb-0a0a0a0a0a0a00001', 'rtb-0a0a0a0a0a0a00002', 'rtb-0a0a0a0a0a0a00003'],
+    },
+    {
+      name: 'site-b',
+      region: 'eu-central-1',
+      vpcId: 'vpc-0b0b0b0b0b0b00001',
+      cidr: '10.2.0.0/16',
+      routeTableIds: ['rtb-0b0b0b0b0b0b00001', 'rtb-0b0b0b0b0b0b00002', 'rtb-0b0b0b0b0b0b00003'],
+    },
+  ],
   writerDns: {
     domain: 'keycloak.example.com',
     ttlSeconds: 5,

@@ -124,6 +124,34 @@ const writerDns = z
   })
   .strict();
 
+/** Keycloak supports multi-site with exactly two sites; more add latency and failure modes it does not test. */
+export const MAX_KEYCLOAK_SITES = 2;
+
+const site = z
+  .object({
+    /** Site name; names the stack `<env>-<site>-access`. */
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,18}[a-z0-9]$/, 'must be 2 to 20 lowercase letters, digits or hyphens, starting with a letter'),
+    /** Region of the site's Kubernetes cluster (ROSA or EKS); it must hold a member of the global cluster. */
+    region,
+    /** The existing VPC of the Kubernetes cluster. */
+    vpcId: z.string().regex(/^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id such as vpc-0a1b2c3d4e5f67890'),
+    /** CIDR block of that VPC; it must not overlap any Aurora VPC or the other site. */
+    cidr: cidrBlock.superRefine(
+      rule((value) => {
+        if (cidrProblem(value)) return undefined;
+        const { prefixLength } = parseCidr(value);
+        return prefixLength < 16 || prefixLength > 28 ? `must be between /16 and /28 (is /${prefixLength})` : undefined;
+      }),
+    ),
+    /** Route tables the cluster's nodes use; each gets a route to every Aurora VPC. */
+    routeTableIds: z
+      .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, 'must be a route table id such as rtb-0a1b2c3d4e5f67890'))
+      .min(1, 'must name at least one route table of the nodes'),
+    /** Availability zone of the site; required when both sites share a Region, where they must differ. */
+    availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be a zone name such as eu-west-1a').optional(),
+  })
+  .strict();
+
 export const environmentSchema = z
   .object({
     /** Environment name; prefixes stack names and state keys. */
@@ -181,6 +209,8 @@ export const environmentSchema = z
     logicalReplication: z.boolean().default(false),
     /** Extra cluster parameters, merged over the project's own. @default {} */
     clusterParameters: z.record(z.string(), z.string()).default({}),
+    /** The Keycloak sites: one for `single-site`, two for `multi-site`. */
+    sites: z.array(site).min(1, 'must name at least one Keycloak site'),
     /** The DNS name Keycloak connects to, and the handler that keeps it on the writer. */
     writerDns,
     /** Where each stack keeps its Terraform state. @default { type: 'local' } */
@@ -237,23 +267,51 @@ export const environmentSchema = z
       }
     }
 
+    const expectedSites = env.layout === 'single-site' ? 1 : MAX_KEYCLOAK_SITES;
+    if (env.sites.length > MAX_KEYCLOAK_SITES) {
+      issue(['sites'], `has ${env.sites.length} sites: Keycloak supports at most ${MAX_KEYCLOAK_SITES} (multi-site is built and tested for two; every further site adds synchronous round trips and failure modes)`);
+    } else if (env.sites.length !== expectedSites) {
+      issue(['sites'], `a ${env.layout} layout has exactly ${expectedSites} site${expectedSites > 1 ? 's' : ''}, found ${env.sites.length}`);
+    }
+    env.sites.forEach((site, index) => {
+      if (partitionOf(site.region) && !env.regions.includes(site.region)) {
+        issue(['sites', index, 'region'], `${site.region} has no Aurora cluster of this global database; add it to regions or move the site`);
+      }
+      if (site.availabilityZone && !site.availabilityZone.startsWith(site.region)) {
+        issue(['sites', index, 'availabilityZone'], `${site.availabilityZone} is not in ${site.region}`);
+      }
+      for (const field of ['name', 'vpcId'] as const) {
+        if (env.sites.findIndex((other) => other[field] === site[field]) !== index) {
+          issue(['sites', index, field], `${site[field]} is used by two sites`);
+        }
+      }
+    });
+    const [first, second] = env.sites;
+    if (second && first.region === second.region) {
+      if (!first.availabilityZone || !second.availabilityZone || first.availabilityZone === second.availabilityZone) {
+        issue(['sites', 1, 'availabilityZone'], `two sites in ${first.region} must name different availability zones, so that a zone failure leaves one`);
+      }
+    }
+
     for (const name of Object.keys(env.auroraCidrs)) {
       if (!env.regions.includes(name)) issue(['auroraCidrs', name], `${name} is not one of the regions`);
     }
     const cidrsValid = !cidrProblem(env.auroraCidrPool) && Object.values(env.auroraCidrs).every((cidr) => !cidrProblem(cidr));
-    if (cidrsValid && duplicates.length === 0) {
-      const blocks: Array<{ region: string; cidr: string }> = [];
+    const siteCidrsValid = env.sites.every((site) => !cidrProblem(site.cidr));
+    if (cidrsValid && siteCidrsValid && duplicates.length === 0) {
+      const blocks: Array<{ path: Array<string | number>; label: string; cidr: string }> = [];
       env.regions.forEach((name, index) => {
         try {
-          blocks.push({ region: name, cidr: auroraVpcCidr(env, index) });
+          blocks.push({ path: ['auroraCidrs', name], label: `Aurora VPC in ${name}`, cidr: auroraVpcCidr(env, index) });
         } catch (error) {
           issue(['auroraCidrPool'], `cannot hold a /${DERIVED_VPC_PREFIX_LENGTH} for ${name}: ${(error as Error).message}`);
         }
       });
+      env.sites.forEach((site, index) => blocks.push({ path: ['sites', index, 'cidr'], label: `site ${site.name}`, cidr: site.cidr }));
       for (const [left, right] of overlappingPairs(blocks)) {
         issue(
-          ['auroraCidrs', right.region],
-          `${right.cidr} (${right.region}) overlaps ${left.cidr} (${left.region}): Aurora VPCs must not overlap, or peering cannot route to both`,
+          right.path,
+          `${right.cidr} (${right.label}) overlaps ${left.cidr} (${left.label}): peered VPCs must not overlap, or routes cannot reach both`,
         );
       }
     }

@@ -1,5 +1,7 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { AssetType, TerraformAsset, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
+import { AssetType, Fn, TerraformAsset, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
 import { AuroraGlobalDatabase } from '../modules/aurora-global-database';
 import { AuroraNetwork } from '../modules/aurora-network';
@@ -40,6 +42,8 @@ export class DatabaseStack extends TerraformStack {
   public readonly database: AuroraGlobalDatabase;
   public readonly networks: Record<string, AuroraNetwork>;
   public readonly writerDns: WriterDnsRecord;
+  /** Database credentials, replicated to every Region of the global cluster. */
+  public readonly credentialsSecret: SecretsmanagerSecret;
 
   private readonly writerDnsBundle: FunctionBundle;
 
@@ -116,6 +120,21 @@ export class DatabaseStack extends TerraformStack {
     });
 
     this.writerDns = this.addWriterDns(env, providers);
+
+    // The secret value is written write-only from the ephemeral variable: never in state or output.
+    const [primaryRegion, ...replicaRegions] = env.regions;
+    this.credentialsSecret = new SecretsmanagerSecret(this, 'credentials', {
+      provider: providers[primaryRegion],
+      name: `${env.globalClusterIdentifier}/database-credentials`,
+      description: `Master user of ${env.globalClusterIdentifier} for Keycloak; replicated so every Region can read it locally`,
+      replica: replicaRegions.map((region) => ({ region })),
+    });
+    new SecretsmanagerSecretVersion(this, 'credentials-value', {
+      provider: providers[primaryRegion],
+      secretId: this.credentialsSecret.id,
+      secretStringWo: Fn.jsonencode({ username: env.masterUsername, password: masterPassword.stringValue }),
+      secretStringWoVersion: masterPasswordVersion.numberValue,
+    });
 
     new TerraformOutput(this, 'global_cluster_identifier', { value: env.globalClusterIdentifier });
     new TerraformOutput(this, 'writer_dns_name', {

@@ -4,15 +4,18 @@ import { EnvironmentInput, parseEnvironments } from '../environments/schema';
 import type { EnvironmentConfig } from '../environments/schema';
 import { DatabaseStack } from './database-stack';
 import { bundleFunction } from './function-bundle';
+import { SiteAccessStack } from './site-access-stack';
 
 export * from './database-stack';
 export * from './function-bundle';
+export * from './site-access-stack';
 
 /** Every stack of every environment; the configs must already be validated. */
 export function addEnvironmentStacks(app: Construct, environments: readonly EnvironmentConfig[]): void {
   const writerDnsBundle = bundleFunction('writer-dns');
   for (const env of environments) {
-    new DatabaseStack(app, env, { writerDnsBundle });
+    const database = new DatabaseStack(app, env, { writerDnsBundle });
+    for (const site of env.sites) new SiteAccessStack(app, env, site, database);
   }
 }
 

@@ -9,11 +9,23 @@ describe('synthesizeEnvironments', () => {
   beforeEach(() => (workspace = mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-app-'))));
   afterEach(() => rmSync(workspace, { recursive: true, force: true }));
 
-  test('GIVEN the example environments THEN every environment gets its database stack', () => {
+  test('GIVEN the example environments THEN each has a database stack, and per site an access stack that depends on it', () => {
     const outdir = join(workspace, 'out');
     synthesizeEnvironments(environments, outdir);
     const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
-    expect(Object.keys(manifest.stacks).sort()).toEqual(['dev-database', 'prod-database']);
+    const dependencies = Object.fromEntries(
+      Object.entries<{ dependencies: string[] }>(manifest.stacks).map(([name, stack]) => [name, stack.dependencies]),
+    );
+    expect(dependencies).toEqual({
+      'dev-database': [],
+      'dev-rosa-dev-access': ['dev-database'],
+      'staging-database': [],
+      'staging-site-a-access': ['staging-database'],
+      'staging-site-b-access': ['staging-database'],
+      'prod-database': [],
+      'prod-site-a-access': ['prod-database'],
+      'prod-site-b-access': ['prod-database'],
+    });
   });
 
   test('GIVEN one invalid environment among valid ones THEN it throws and writes nothing', () => {

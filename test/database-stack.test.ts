@@ -10,6 +10,10 @@ const base: EnvironmentInput = {
   globalClusterIdentifier: 'keycloak-qa',
   regions: ['eu-west-1', 'eu-central-1'],
   engineVersion: '16.6',
+  sites: [
+    { name: 'site-a', region: 'eu-west-1', vpcId: 'vpc-0a0a0a0a0a0a00001', cidr: '10.1.0.0/16', routeTableIds: ['rtb-0a0a0a0a0a0a00001'] },
+    { name: 'site-b', region: 'eu-central-1', vpcId: 'vpc-0b0b0b0b0b0b00001', cidr: '10.2.0.0/16', routeTableIds: ['rtb-0b0b0b0b0b0b00001'] },
+  ],
   writerDns: { domain: 'example.internal' },
 };
 
@@ -128,7 +132,10 @@ describe('DatabaseStack', () => {
           }
         }
       }
-      expect(uses).toEqual([expect.stringMatching(/^aws_rds_cluster\..+\.master_password_wo$/)]);
+      expect(uses.sort()).toEqual([
+        expect.stringMatching(/^aws_rds_cluster\..+\.master_password_wo$/),
+        expect.stringMatching(/^aws_secretsmanager_secret_version\..+\.secret_string_wo$/),
+      ]);
     }
   });
 });

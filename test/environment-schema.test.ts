@@ -13,6 +13,10 @@ const valid: EnvironmentInput = {
   globalClusterIdentifier: 'keycloak-test',
   regions: ['eu-west-1', 'eu-central-1'],
   engineVersion: '16.6',
+  sites: [
+    { name: 'site-a', region: 'eu-west-1', vpcId: 'vpc-0a0a0a0a0a0a00001', cidr: '10.1.0.0/16', routeTableIds: ['rtb-0a0a0a0a0a0a00001'] },
+    { name: 'site-b', region: 'eu-central-1', vpcId: 'vpc-0b0b0b0b0b0b00001', cidr: '10.2.0.0/16', routeTableIds: ['rtb-0b0b0b0b0b0b00001'] },
+  ],
   writerDns: { domain: 'example.internal' },
 };
 
@@ -38,6 +42,12 @@ describe('environment schema', () => {
       expect(byName.dev.layout).toBe('single-site');
       expect(byName.prod.layout).toBe('multi-site');
       expect(byName.prod.regions).toHaveLength(2);
+      expect(byName.prod.sites.map((site) => site.region)).toEqual(['eu-west-1', 'eu-central-1']);
+      expect(byName.staging.layout).toBe('multi-site');
+      expect(byName.staging.sites.map((site) => [site.region, site.availabilityZone])).toEqual([
+        ['eu-west-1', 'eu-west-1a'],
+        ['eu-west-1', 'eu-west-1b'],
+      ]);
     });
   });
 
@@ -121,12 +131,12 @@ describe('environment schema', () => {
       [
         'overlapping explicit CIDRs',
         { auroraCidrs: { 'eu-west-1': '10.0.0.0/16', 'eu-central-1': '10.0.128.0/20' } },
-        /^auroraCidrs.eu-central-1: 10.0.128.0\/20 \(eu-central-1\) overlaps 10.0.0.0\/16 \(eu-west-1\)/,
+        /^auroraCidrs.eu-central-1: 10.0.128.0\/20 \(Aurora VPC in eu-central-1\) overlaps 10.0.0.0\/16 \(Aurora VPC in eu-west-1\): peered VPCs must not overlap/,
       ],
       [
         'explicit CIDR overlapping a derived one',
         { auroraCidrs: { 'eu-central-1': '10.100.0.0/22' } },
-        /^auroraCidrs.eu-central-1: 10.100.0.0\/22 \(eu-central-1\) overlaps 10.100.0.0\/20 \(eu-west-1\)/,
+        /^auroraCidrs.eu-central-1: 10.100.0.0\/22 \(Aurora VPC in eu-central-1\) overlaps 10.100.0.0\/20 \(Aurora VPC in eu-west-1\)/,
       ],
       [
         'pool too small for the Regions',

@@ -85,6 +85,20 @@ export function mockTestFile(stack: StackJson): string {
     blocks.push(`variables {\n${required.map(([name]) => `  ${name} = ${JSON.stringify(MOCK_VARIABLES[name])}`).join('\n')}\n}`);
   }
 
+  // Outputs of other stacks, read through terraform_remote_state, are given as placeholders.
+  const text = JSON.stringify(stack);
+  for (const remote of Object.keys(stack.data?.terraform_remote_state ?? {})) {
+    const outputs = [...new Set([...text.matchAll(new RegExp(`data\\.terraform_remote_state\\.${remote}\\.outputs\\.([A-Za-z0-9_-]+)`, 'g'))].map((match) => match[1]))];
+    blocks.push(`override_data {
+  target = data.terraform_remote_state.${remote}
+  values = {
+    outputs = {
+${outputs.map((output) => `      ${JSON.stringify(output)} = ${JSON.stringify(mockOutputValue(output))}`).join('\n')}
+    }
+  }
+}`);
+  }
+
   const assertions = [
     ...Object.keys(stack.resource.aws_rds_cluster ?? {}).map((name) =>
       assertion(`aws_rds_cluster.${name}.storage_encrypted`, `cluster ${name} is not encrypted`),
@@ -127,6 +141,12 @@ export function mockTestFile(stack: StackJson): string {
 }`);
   }
   return `${blocks.join('\n\n')}\n`;
+}
+
+/** A placeholder shaped like the output it stands for, so expressions over it evaluate as in a real run. */
+function mockOutputValue(output: string): string {
+  if (output.endsWith('endpoint')) return 'mock-cluster.cluster-c9akciq32x1p.eu-west-1.rds.amazonaws.com';
+  return `mock-${output.slice(-40)}`;
 }
 
 function assertion(condition: string, message: string): string {
