@@ -7,6 +7,9 @@ import {
   regionPlans,
 } from '../environments';
 
+const siteA = { name: 'site-a', region: 'eu-west-1', vpcId: 'vpc-0a0a0a0a0a0a00001', cidr: '10.1.0.0/16', routeTableIds: ['rtb-0a0a0a0a0a0a00001'] };
+const siteB = { name: 'site-b', region: 'eu-central-1', vpcId: 'vpc-0b0b0b0b0b0b00001', cidr: '10.2.0.0/16', routeTableIds: ['rtb-0b0b0b0b0b0b00001'] };
+
 const valid: EnvironmentInput = {
   name: 'test',
   layout: 'multi-site',
@@ -168,6 +171,28 @@ describe('environment schema', () => {
         /^writerDns.zone.zoneName: other.example cannot hold keycloak-test.aurora-global.example.internal: the record must be inside the zone/,
       ],
       ['no writer DNS at all', { writerDns: undefined }, /^writerDns: /],
+      [
+        'a third Keycloak site',
+        { sites: [siteA, siteB, { ...siteB, name: 'site-c', vpcId: 'vpc-0c0c0c0c0c0c00001', cidr: '10.3.0.0/16' }] },
+        /^sites: has 3 sites: Keycloak supports at most 2 \(multi-site is built and tested for two/,
+      ],
+      ['one site for multi-site', { sites: [siteA] }, /^sites: a multi-site layout has exactly 2 sites, found 1/],
+      ['two sites for single-site', { layout: 'single-site' }, /^sites: a single-site layout has exactly 1 site, found 2/],
+      ['no site', { sites: [] }, /^sites: must name at least one Keycloak site/],
+      ['a site in a Region without an Aurora cluster', { sites: [siteA, { ...siteB, region: 'us-east-1' }] }, /^sites\[1\].region: us-east-1 has no Aurora cluster of this global database; add it to regions or move the site/],
+      ['a site overlapping an Aurora VPC', { sites: [siteA, { ...siteB, cidr: '10.100.16.0/24' }] }, /^sites\[1\].cidr: 10.100.16.0\/24 \(site site-b\) overlaps 10.100.16.0\/20 \(Aurora VPC in eu-central-1\): peered VPCs must not overlap/],
+      ['two overlapping sites', { sites: [siteA, { ...siteB, cidr: '10.1.128.0/17' }] }, /^sites\[1\].cidr: 10.1.128.0\/17 \(site site-b\) overlaps 10.1.0.0\/16 \(site site-a\)/],
+      ['two sites with one name', { sites: [siteA, { ...siteB, name: 'site-a' }] }, /^sites\[1\].name: site-a is used by two sites/],
+      ['two sites on one VPC', { sites: [siteA, { ...siteB, vpcId: siteA.vpcId }] }, /^sites\[1\].vpcId: vpc-0a0a0a0a0a0a00001 is used by two sites/],
+      ['two sites in one Region without zones', { sites: [siteA, { ...siteB, region: 'eu-west-1' }] }, /^sites\[1\].availabilityZone: two sites in eu-west-1 must name different availability zones/],
+      [
+        'two sites in one zone',
+        { sites: [{ ...siteA, availabilityZone: 'eu-west-1a' }, { ...siteB, region: 'eu-west-1', availabilityZone: 'eu-west-1a' }] },
+        /^sites\[1\].availabilityZone: two sites in eu-west-1 must name different availability zones/,
+      ],
+      ['a zone outside the site Region', { sites: [{ ...siteA, availabilityZone: 'eu-central-1a' }, siteB] }, /^sites\[0\].availabilityZone: eu-central-1a is not in eu-west-1/],
+      ['a malformed VPC id', { sites: [{ ...siteA, vpcId: 'vpc-XYZ' }, siteB] }, /^sites\[0\].vpcId: must be a VPC id/],
+      ['a site without route tables', { sites: [{ ...siteA, routeTableIds: [] }, siteB] }, /^sites\[0\].routeTableIds: must name at least one route table/],
     ])('%s', (_rule, change, expected) => {
       const problems = problemsOf(change);
       expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));

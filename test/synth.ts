@@ -1,4 +1,9 @@
-import { TerraformStack, Testing } from 'cdktf';
+import { App, TerraformStack, Testing } from 'cdktf';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EnvironmentInput, parseEnvironments } from '../environments';
+import { addEnvironmentStacks } from '../stacks';
 
 /** A synthesised stack as Terraform JSON. */
 export interface StackJson {
@@ -24,4 +29,23 @@ export function referencedName(expression: string, type: string): string {
   const match = new RegExp(`^\\$\\{${type}\\.([^.]+)\\.`).exec(expression);
   if (!match) throw new Error(`${expression} is not a reference to a ${type}`);
   return match[1];
+}
+
+/** Every stack of `environments`, synthesised as one app (so cross-stack references are wired), by stack name. */
+export function synthesizeApp(environments: readonly EnvironmentInput[]): Record<string, StackJson> {
+  const outdir = mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-synth-'));
+  try {
+    const app = new App({ outdir });
+    addEnvironmentStacks(app, parseEnvironments(environments));
+    app.synth();
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
+    return Object.fromEntries(
+      Object.entries<{ synthesizedStackPath: string }>(manifest.stacks).map(([name, stack]) => [
+        name,
+        JSON.parse(readFileSync(join(outdir, stack.synthesizedStackPath), 'utf8')),
+      ]),
+    );
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }

@@ -25,7 +25,7 @@ export const POSTGRES_PORT = 5432;
 export const FAST_FAILOVER_PROPERTIES: Readonly<Record<string, string>> = {
   targetServerType: 'primary',
   sslmode: 'require',
-  connectTimeout: '10',
+  connectTimeout: '4',
   socketTimeout: '5',
   sslResponseTimeout: '1000',
   loginTimeout: '10',
