@@ -84,7 +84,7 @@ describe('keycloak connection settings', () => {
   });
 
   test('the JVM re-resolves DNS within the record TTL, and the nodes detect a dead peer in about 5 s', () => {
-    expect(JAVA_DNS_CACHE_OPTIONS).toBe('-Dsun.net.inetaddr.ttl=1 -Dsun.net.inetaddr.negative.ttl=3');
+    expect(JAVA_DNS_CACHE_OPTIONS).toBe('-Dsun.net.inetaddr.ttl=1');
     const { 'net.ipv4.tcp_keepalive_time': time, 'net.ipv4.tcp_keepalive_intvl': interval, 'net.ipv4.tcp_keepalive_probes': probes } = NODE_TCP_KEEPALIVE_SYSCTLS;
     expect(Number(time) + Number(interval) * Number(probes)).toBeLessThanOrEqual(6);
   });

@@ -16,8 +16,10 @@ export const POSTGRES_PORT = 5432;
  * - `sslResponseTimeout=1000`: a live server answers the SSLRequest in a millisecond; the default
  *   5 s is pure waiting at a hung host. `sslmode=require`: Aurora here refuses plaintext
  *   (`rds.force_ssl`), and require skips the plaintext retry at a hung host.
- * - `connectTimeout=10`: PgJDBC 42.7.11+ spends one connect budget across all hosts, and a hung
- *   first host uses about 1 s of it; 10 s leaves the fallback hosts room to connect.
+ * - `connectTimeout=4`: PgJDBC 42.7.11+ spends one connect budget across all hosts. After a
+ *   failover the first two hosts (the writer name and the old writer's endpoint) can both be the hung
+ *   writer, about 1 s each with `sslmode=require`; 4 s leaves the next host room to connect, and
+ *   bounds what a silent host costs.
  * - `loginTimeout=10`: longer than one attempt through a hung host, so a single getConnection
  *   reaches the next host itself.
  * - `hostRecheckSeconds=30`: keeps a hung old writer out of the way of new connections.
@@ -35,11 +37,13 @@ export const FAST_FAILOVER_PROPERTIES: Readonly<Record<string, string>> = {
 };
 
 /**
- * JVM DNS cache: re-resolve the writer name after 1 s (the record's TTL is 5 s) and retry a failed
- * lookup after 3 s. These system properties apply because the JDK's java.security leaves
- * `networkaddress.cache.ttl` unset.
+ * JVM DNS cache: re-resolve the writer name after 1 s (the record's TTL is 5 s; the JDK's default is
+ * 30 s). This system property applies because the JDK's java.security leaves
+ * `networkaddress.cache.ttl` unset. The negative cache is not set here: java.security sets
+ * `networkaddress.cache.negative.ttl=10`, which overrides `-Dsun.net.inetaddr.negative.ttl` (checked
+ * on OpenJDK 17). Changing it needs a security properties file (`-Djava.security.properties=…`).
  */
-export const JAVA_DNS_CACHE_OPTIONS = '-Dsun.net.inetaddr.ttl=1 -Dsun.net.inetaddr.negative.ttl=3';
+export const JAVA_DNS_CACHE_OPTIONS = '-Dsun.net.inetaddr.ttl=1';
 
 /**
  * Kernel TCP keepalive on the Kubernetes nodes: a dead peer is noticed within about 5 s on
