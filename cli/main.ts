@@ -1,0 +1,16 @@
+/** Entry point of the `keycloak-aurora-dr` command. */
+import { awsClients, realClock } from './aws';
+import { run } from './program';
+
+run(process.argv.slice(2), {
+  aws: awsClients(),
+  clock: realClock,
+  io: { out: (line) => process.stdout.write(`${line}\n`), err: (line) => process.stderr.write(`${line}\n`) },
+})
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch((error: Error) => {
+    process.stderr.write(`error: unexpected ${error.name}: ${error.message}\n`);
+    process.exitCode = 70;
+  });

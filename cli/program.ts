@@ -1,0 +1,85 @@
+/** The command line: one command per operation, strict about unknown commands and options. */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AwsClients, Clock } from './aws';
+import { members } from './commands/members';
+import { moveWriter } from './commands/move-writer';
+import { preflight } from './commands/preflight';
+import { status } from './commands/status';
+import { loadEnvironment } from './environment';
+import { CliError, ExitCode } from './errors';
+import type { Io } from './output';
+
+export interface Runtime {
+  readonly aws: AwsClients;
+  readonly clock: Clock;
+  readonly io: Io;
+}
+
+const positive = (unit: string) => (value: string) => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError(`must be a positive number of ${unit}`);
+  return parsed;
+};
+
+/** Runs one command line; returns the exit code instead of exiting, so tests need no process. */
+export async function run(argv: readonly string[], runtime: Runtime): Promise<number> {
+  const { io } = runtime;
+  const deps = { aws: runtime.aws, clock: runtime.clock };
+  const program = new Command('keycloak-aurora-dr')
+    .description('Operate the Aurora global database behind Keycloak: preflight, status, members, switchover, failover.')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) });
+  const json = new Option('--json', 'print JSON instead of a table');
+
+  program.command('preflight').argument('<environment>').addOption(json)
+    .description('check credentials, Regions, that the global cluster id is free and that site VPCs collide with no Aurora VPC')
+    .action(async (name: string, options: { json?: boolean }) => {
+      await preflight(loadEnvironment(name), deps, io, { json: Boolean(options.json) });
+    });
+  program.command('status').argument('<environment>').addOption(json)
+    .description('the global cluster, each member, any operation in progress, and whether the writer DNS name follows')
+    .action(async (name: string, options: { json?: boolean }) => {
+      await status(loadEnvironment(name), deps, io, { json: Boolean(options.json) });
+    });
+  program.command('members').argument('<environment>').addOption(json)
+    .description('the member cluster ARNs')
+    .action(async (name: string, options: { json?: boolean }) => {
+      await members(loadEnvironment(name), deps, io, { json: Boolean(options.json) });
+    });
+  for (const kind of ['switchover', 'failover'] as const) {
+    const command = program.command(kind).argument('<environment>')
+      .description(kind === 'switchover'
+        ? 'planned move of the writer to a Region, with no data loss'
+        : 'unplanned move of the writer to a Region; unreplicated writes are lost, so it needs --allow-data-loss')
+      .requiredOption('--to <region>', 'Region whose cluster becomes the writer')
+      .option('--timeout <minutes>', 'stop waiting after this long (the operation goes on in AWS)', positive('minutes'), 30)
+      .option('--poll <seconds>', 'seconds between looks while waiting', positive('seconds'), 5)
+      .addOption(json);
+    if (kind === 'failover') command.option('--allow-data-loss', 'accept losing writes not yet replicated to the target');
+    command.action(async (name: string, options: { to: string; timeout: number; poll: number; json?: boolean; allowDataLoss?: boolean }) => {
+      await moveWriter(loadEnvironment(name), deps, io, {
+        kind,
+        to: options.to,
+        allowDataLoss: Boolean(options.allowDataLoss),
+        timeoutMs: options.timeout * 60_000,
+        pollMs: options.poll * 1000,
+        json: Boolean(options.json),
+      });
+    });
+  }
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    if (error instanceof CliError) {
+      io.err(`error: ${error.message}`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
