@@ -5,6 +5,8 @@ import { members } from './commands/members';
 import { moveWriter } from './commands/move-writer';
 import { preflight } from './commands/preflight';
 import { status } from './commands/status';
+import { abort, attach, blueGreenNames, check, cutover, lag, prepare } from './bluegreen/steps';
+import type { BlueGreenContext } from './bluegreen/steps';
 import { loadEnvironment } from './environment';
 import { CliError, ExitCode } from './errors';
 import type { Io } from './output';
@@ -13,6 +15,10 @@ export interface Runtime {
   readonly aws: AwsClients;
   readonly clock: Clock;
   readonly io: Io;
+  /** Where the blue/green connection URLs and the replication password come from (never the command line). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Called at a blue/green failpoint; the real CLI kills itself there when BLUEGREEN_FAILPOINT names it. */
+  readonly reach?: (failpoint: string) => void;
 }
 
 const positive = (unit: string) => (value: string) => {
@@ -69,6 +75,26 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     });
   }
 
+  const bluegreen = program.command('bluegreen')
+    .description('blue/green through logical replication; connections from BLUEGREEN_BLUE_URL and BLUEGREEN_GREEN_URL');
+  const context = (options: { json?: boolean }) => bluegreenContext(runtime, Boolean(options.json));
+  bluegreen.command('check').description('settings, privileges, and tables that cannot replicate').addOption(json)
+    .action(async (options: { json?: boolean }) => void (await check(context(options))));
+  bluegreen.command('prepare').description('on blue: publication and replication user (password from BLUEGREEN_REPLICATION_PASSWORD)')
+    .action(async () => prepare(context({})));
+  bluegreen.command('attach').description('on green: a copy of blue at a slot\'s snapshot, and a subscription from there')
+    .action(async () => attach(context({})));
+  bluegreen.command('lag').description('bytes behind, and time since green last confirmed').addOption(json)
+    .action(async (options: { json?: boolean }) => void (await lag(context(options))));
+  bluegreen.command('cutover').description('freeze blue, catch up, copy sequences, compare rows, drop the subscription')
+    .option('--terminate', 'end the sessions still using blue instead of refusing')
+    .option('--timeout <seconds>', 'how long green may take to catch up', positive('seconds'), 60)
+    .addOption(json)
+    .action(async (options: { terminate?: boolean; timeout: number; json?: boolean }) =>
+      void (await cutover(context(options), { terminate: Boolean(options.terminate), timeoutMs: options.timeout * 1000 })));
+  bluegreen.command('abort').description('before cut-over: remove subscription, slot, publication and user; blue takes writes')
+    .action(async () => abort(context({})));
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return ExitCode.ok;
@@ -82,4 +108,25 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     }
     throw error;
   }
+}
+
+function bluegreenContext(runtime: Runtime, json: boolean): BlueGreenContext {
+  const { env } = runtime;
+  const required = (name: string) => {
+    const value = env[name];
+    if (!value) throw new CliError(`${name} is not set`, ExitCode.usage);
+    return value;
+  };
+  return {
+    blueUrl: required('BLUEGREEN_BLUE_URL'),
+    greenUrl: required('BLUEGREEN_GREEN_URL'),
+    blueHostForGreen: env.BLUEGREEN_BLUE_HOST_FOR_GREEN,
+    replicationPassword: env.BLUEGREEN_REPLICATION_PASSWORD,
+    names: blueGreenNames(env.BLUEGREEN_NAME, env.BLUEGREEN_REPLICATION_USER),
+    pgBinDir: env.BLUEGREEN_PG_BINDIR ?? '/usr/lib/postgresql/15/bin',
+    io: runtime.io,
+    clock: runtime.clock,
+    json,
+    reach: runtime.reach,
+  };
 }

@@ -34,6 +34,7 @@ function cli(argv: string[]) {
   let now = 0;
   const done = run(argv, {
     aws: awsClients(),
+    env: {},
     clock: { now: () => now, sleep: async (ms) => { sleeps.push(ms); now += ms; } },
     io: { out: (line) => out.push(line), err: (line) => err.push(line) },
   });

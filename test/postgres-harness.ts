@@ -1,0 +1,87 @@
+/**
+ * Real PostgreSQL servers for tests: each in a temporary folder, on a free loopback port, run as the
+ * `postgres` OS user when the tests run as root (the server refuses to run as root).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+
+export interface PostgresServer {
+  readonly port: number;
+  readonly dataDir: string;
+  /** A connection URL for `database` as the superuser `postgres` (trust authentication on loopback). */
+  url(database?: string): string;
+  stop(): void;
+}
+
+/** The folder holding the server binaries: `pg_config --bindir`, else Debian's PostgreSQL 15. */
+export function postgresBinDir(): string {
+  const fromConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
+  const candidates = [fromConfig.status === 0 ? fromConfig.stdout.trim() : '', '/usr/lib/postgresql/15/bin'];
+  const found = candidates.find((dir) => dir && spawnSync(join(dir, 'postgres'), ['--version']).status === 0);
+  if (!found) {
+    throw new Error('POSTGRESQL SERVER IS MISSING: no postgres binary (apt-get install postgresql-15); the blue/green tests need real servers.');
+  }
+  return found;
+}
+
+/** A TCP port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const asRoot = userInfo().uid === 0;
+
+/** Runs a server binary as `postgres` when we are root, as ourselves otherwise. */
+function runAsPostgres(binary: string, args: string[]): string {
+  const [command, commandArgs] = asRoot ? ['runuser', ['-u', 'postgres', '--', binary, ...args]] : [binary, args];
+  return execFileSync(command, commandArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Starts a server with the given settings (`-c name=value`); `logical` turns on logical decoding. */
+export async function startPostgres(options: { logical?: boolean; settings?: Record<string, string> } = {}): Promise<PostgresServer> {
+  const bin = postgresBinDir();
+  const dataDir = mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-pg-'));
+  chmodSync(dataDir, 0o700);
+  if (asRoot) {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
+    chownSync(dataDir, id('-u'), id('-g'));
+  }
+  runAsPostgres(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const port = await freePort();
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    port: String(port),
+    unix_socket_directories: dataDir,
+    fsync: 'off',
+    ...(options.logical && { wal_level: 'logical', max_replication_slots: '10', max_wal_senders: '10' }),
+    ...options.settings,
+  };
+  const serverOptions = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`).join(' ');
+  runAsPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-o', serverOptions, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);
+  let stopped = false;
+  return {
+    port,
+    dataDir,
+    url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      try {
+        runAsPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
