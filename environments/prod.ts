@@ -16,7 +16,7 @@ export const prod: EnvironmentInput = {
   masterUsername: 'keycloak',
   deletionProtection: true,
   backupRetentionDays: 14,
-  logicalReplication: true,
+  blueGreen: { enabled: true },
   sites: [
     {
       name: 'site-a',

@@ -11,6 +11,8 @@ import {
   dnsNameProblem,
   engineVersionProblem,
   environmentNameProblem,
+  greenClusterIdentifier,
+  instanceIdentifier,
   globalInstanceClassProblem,
   overlappingPairs,
   parameterGroupFamily,
@@ -205,8 +207,22 @@ export const environmentSchema = z
       .int()
       .refine((days) => days === 7 || (days % 31 === 0 && days >= 31 && days <= 731), 'must be 7 or a multiple of 31 up to 731')
       .default(7),
-    /** Turn on native logical replication (needed for blue/green upgrades). @default false */
-    logicalReplication: z.boolean().default(false),
+    /** Blue/green upgrades: logical replication on the clusters, and the green clone. @default { enabled: false } */
+    blueGreen: z
+      .object({
+        /** Turn on native logical replication on every cluster (a static setting: it waits for a reboot). */
+        enabled: z.boolean(),
+        /** Databases that may subscribe at once; sizes slots, WAL senders and workers. @default 1 */
+        subscribers: z.number().int().min(1).max(8).default(1),
+        /** Synthesise the `<env>-green` stack: a copy-on-write clone of blue. @default false */
+        green: z.boolean().default(false),
+        /** Region of the cluster to clone (it must hold the writer when you clone). @default the first of regions */
+        greenRegion: region.optional(),
+        /** Instances of the green clone. @default 1 */
+        greenInstances: z.number().int().min(1).max(16).default(1),
+      })
+      .strict()
+      .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1 }),
     /** Extra cluster parameters, merged over the project's own. @default {} */
     clusterParameters: z.record(z.string(), z.string()).default({}),
     /** The Keycloak sites: one for `single-site`, two for `multi-site`. */
@@ -291,6 +307,20 @@ export const environmentSchema = z
       if (!first.availabilityZone || !second.availabilityZone || first.availabilityZone === second.availabilityZone) {
         issue(['sites', 1, 'availabilityZone'], `two sites in ${first.region} must name different availability zones, so that a zone failure leaves one`);
       }
+    }
+
+    if (env.blueGreen.green && !rdsIdentifierProblem(env.globalClusterIdentifier)) {
+      const green = greenClusterIdentifier(regionalClusterIdentifier(env.globalClusterIdentifier, env.blueGreen.greenRegion ?? env.regions[0]));
+      for (const identifier of [green, instanceIdentifier(green, env.blueGreen.greenInstances)]) {
+        const problem = rdsIdentifierProblem(identifier);
+        if (problem) issue(['blueGreen', 'green'], `derived identifier ${identifier} ${problem}`);
+      }
+    }
+    if (env.blueGreen.green && !env.blueGreen.enabled) {
+      issue(['blueGreen', 'green'], 'a green clone needs enabled: true: it replicates from blue through logical replication');
+    }
+    if (env.blueGreen.greenRegion && !env.regions.includes(env.blueGreen.greenRegion)) {
+      issue(['blueGreen', 'greenRegion'], `${env.blueGreen.greenRegion} is not one of the regions; a clone is made in its source cluster's Region`);
     }
 
     for (const name of Object.keys(env.auroraCidrs)) {

@@ -17,6 +17,8 @@ export const staging: EnvironmentInput = {
   masterUsername: 'keycloak',
   deletionProtection: true,
   backupRetentionDays: 7,
+  // Logical replication on, and the green clone of the eu-west-1 cluster for the next upgrade.
+  blueGreen: { enabled: true, green: true },
   sites: [
     {
       name: 'site-a',

@@ -115,7 +115,7 @@ export class DatabaseStack extends TerraformStack {
       backupRetentionDays: env.backupRetentionDays,
       skipFinalSnapshot: env.skipFinalSnapshot,
       performanceInsightsRetentionDays: env.performanceInsightsRetentionDays,
-      logicalReplication: env.logicalReplication,
+      logicalReplicationSubscribers: env.blueGreen.enabled ? env.blueGreen.subscribers : 0,
       clusterParameters: env.clusterParameters,
     });
 

@@ -4,10 +4,12 @@ import { EnvironmentInput, parseEnvironments } from '../environments/schema';
 import type { EnvironmentConfig } from '../environments/schema';
 import { DatabaseStack } from './database-stack';
 import { bundleFunction } from './function-bundle';
+import { GreenStack } from './green-stack';
 import { SiteAccessStack } from './site-access-stack';
 
 export * from './database-stack';
 export * from './function-bundle';
+export * from './green-stack';
 export * from './site-access-stack';
 
 /** Every stack of every environment; the configs must already be validated. */
@@ -16,6 +18,7 @@ export function addEnvironmentStacks(app: Construct, environments: readonly Envi
   for (const env of environments) {
     const database = new DatabaseStack(app, env, { writerDnsBundle });
     for (const site of env.sites) new SiteAccessStack(app, env, site, database);
+    if (env.blueGreen.green) new GreenStack(app, env, database);
   }
 }
 

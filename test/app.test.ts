@@ -20,6 +20,7 @@ describe('synthesizeEnvironments', () => {
       'dev-database': [],
       'dev-rosa-dev-access': ['dev-database'],
       'staging-database': [],
+      'staging-green': ['staging-database'],
       'staging-site-a-access': ['staging-database'],
       'staging-site-b-access': ['staging-database'],
       'prod-database': [],

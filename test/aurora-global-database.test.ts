@@ -155,16 +155,18 @@ describe('AuroraGlobalDatabase', () => {
     });
   });
 
-  describe('WHEN logical replication is on and a parameter is overridden', () => {
-    const { json } = synthDatabase({ logicalReplication: true, clusterParameters: { max_replication_slots: '20', log_min_duration_statement: '500' } });
+  describe('WHEN logical replication is on for two subscribers and a parameter is overridden', () => {
+    const { json } = synthDatabase({ logicalReplicationSubscribers: 2, clusterParameters: { max_replication_slots: '20', log_min_duration_statement: '500' } });
     const parameters = Object.values(json.resource.aws_rds_cluster_parameter_group)[0].parameter as Array<Record<string, string>>;
 
-    test('THEN static replication settings wait for a reboot and the override wins', () => {
+    test('THEN the settings are sized for the subscribers, static ones wait for a reboot, and the override wins', () => {
       expect(parameters).toEqual(
         expect.arrayContaining([
           { name: 'rds.logical_replication', value: '1', apply_method: 'pending-reboot' },
           { name: 'max_replication_slots', value: '20', apply_method: 'pending-reboot' },
-          { name: 'max_wal_senders', value: '10', apply_method: 'pending-reboot' },
+          { name: 'max_wal_senders', value: '8', apply_method: 'pending-reboot' },
+          { name: 'max_logical_replication_workers', value: '6', apply_method: 'pending-reboot' },
+          { name: 'max_worker_processes', value: '14', apply_method: 'pending-reboot' },
           { name: 'log_min_duration_statement', value: '500', apply_method: 'immediate' },
         ]),
       );

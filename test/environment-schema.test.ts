@@ -65,7 +65,7 @@ describe('environment schema', () => {
         deletionProtection: true,
         backupRetentionDays: 7,
         skipFinalSnapshot: false,
-        logicalReplication: false,
+        blueGreen: { enabled: false, subscribers: 1, green: false, greenInstances: 1 },
         availabilityZoneCount: 3,
         stateBackend: { type: 'local' },
         writerDns: { domain: 'example.internal', zone: { type: 'private' }, ttlSeconds: 5, target: 'regional-writer', reconcileEveryMinutes: 5, handlerTimeoutSeconds: 240, logRetentionDays: 30, alarmEmails: [] },
@@ -192,6 +192,10 @@ describe('environment schema', () => {
       ],
       ['a zone outside the site Region', { sites: [{ ...siteA, availabilityZone: 'eu-central-1a' }, siteB] }, /^sites\[0\].availabilityZone: eu-central-1a is not in eu-west-1/],
       ['a malformed VPC id', { sites: [{ ...siteA, vpcId: 'vpc-XYZ' }, siteB] }, /^sites\[0\].vpcId: must be a VPC id/],
+      ['a green clone without logical replication', { blueGreen: { enabled: false, green: true } }, /^blueGreen.green: a green clone needs enabled: true/],
+      ['a green clone in a Region outside the cluster', { blueGreen: { enabled: true, green: true, greenRegion: 'us-east-1' } }, /^blueGreen.greenRegion: us-east-1 is not one of the regions/],
+      ['a green clone whose name is too long', { globalClusterIdentifier: 'k'.repeat(46), blueGreen: { enabled: true, green: true } }, /^blueGreen.green: derived identifier k{46}-eu-west-1-green-1 must be 1 to 63 characters long, is 64/],
+      ['too many subscribers', { blueGreen: { enabled: true, subscribers: 9 } }, /^blueGreen.subscribers: .*<=8/],
       ['a site without route tables', { sites: [{ ...siteA, routeTableIds: [] }, siteB] }, /^sites\[0\].routeTableIds: must name at least one route table/],
     ])('%s', (_rule, change, expected) => {
       const problems = problemsOf(change);

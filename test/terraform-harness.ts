@@ -146,6 +146,8 @@ ${outputs.map((output) => `      ${JSON.stringify(output)} = ${JSON.stringify(mo
 /** A placeholder shaped like the output it stands for, so expressions over it evaluate as in a real run. */
 function mockOutputValue(output: string): string {
   if (output.endsWith('endpoint')) return 'mock-cluster.cluster-c9akciq32x1p.eu-west-1.rds.amazonaws.com';
+  // The provider checks ARNs at plan time, so an ARN placeholder must be well formed.
+  if (output.endsWith('arn')) return 'arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-4000-8000-000000000000';
   return `mock-${output.slice(-40)}`;
 }
 

@@ -39,6 +39,7 @@ describe('synthesised stacks under real Terraform and the AWS provider schema', 
       'prod-site-a-access',
       'prod-site-b-access',
       'staging-database',
+      'staging-green',
       'staging-site-a-access',
       'staging-site-b-access',
     ]);

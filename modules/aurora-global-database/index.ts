@@ -67,8 +67,8 @@ export interface AuroraGlobalDatabaseProps {
   readonly skipFinalSnapshot?: boolean;
   /** Days Performance Insights keeps data. @default 7 */
   readonly performanceInsightsRetentionDays?: number;
-  /** Turn on native logical replication in every Region's cluster parameter group. @default false */
-  readonly logicalReplication?: boolean;
+  /** Databases that may replicate from the clusters at once; 0 keeps logical replication off. @default 0 */
+  readonly logicalReplicationSubscribers?: number;
   /** Cluster parameters merged over the construct's own (values are strings, as RDS takes them). @default {} */
   readonly clusterParameters?: Record<string, string>;
   /** Tags added to every resource. @default {} */
@@ -85,6 +85,7 @@ export interface RegionalAuroraCluster {
   /** Customer-managed key of this Region: storage and Performance Insights. */
   readonly kmsKey: KmsKey;
   readonly clusterParameterGroup: RdsClusterParameterGroup;
+  readonly instanceParameterGroup: DbParameterGroup;
 }
 
 /** Static parameters need a reboot; RDS refuses `immediate` for them. */
@@ -97,19 +98,29 @@ const STATIC_PARAMETERS = new Set([
   'shared_preload_libraries',
 ]);
 
+/**
+ * Logical replication settings for `subscribers` databases replicating from this cluster at once
+ * (a blue/green green, say): one slot and WAL sender each, with room for a second run, an abort and
+ * the physical senders Aurora's own tools use; two apply or sync workers each.
+ */
+export function logicalReplicationParameters(subscribers: number): Record<string, string> {
+  const slots = subscribers + 2;
+  const workers = 2 * subscribers + 2;
+  return {
+    'rds.logical_replication': '1',
+    max_replication_slots: String(slots),
+    max_wal_senders: String(slots + 4),
+    max_logical_replication_workers: String(workers),
+    max_worker_processes: String(workers + 8),
+  };
+}
+
 /** The cluster parameters the construct sets itself, before `clusterParameters` are merged over them. */
-function baseClusterParameters(logicalReplication: boolean): Record<string, string> {
+function baseClusterParameters(logicalReplicationSubscribers: number): Record<string, string> {
   return {
     // Keycloak and every operator connect over TLS; plaintext connections are refused.
     'rds.force_ssl': '1',
-    ...(logicalReplication && {
-      'rds.logical_replication': '1',
-      // One slot and sender per blue/green subscription, with room for a second run and for operators.
-      max_replication_slots: '10',
-      max_wal_senders: '10',
-      max_logical_replication_workers: '8',
-      max_worker_processes: '16',
-    }),
+    ...(logicalReplicationSubscribers > 0 && logicalReplicationParameters(logicalReplicationSubscribers)),
   };
 }
 
@@ -153,7 +164,7 @@ export class AuroraGlobalDatabase extends Construct {
     });
     this.globalWriterEndpoint = this.globalCluster.endpoint;
 
-    const parameters = { ...baseClusterParameters(props.logicalReplication ?? false), ...props.clusterParameters };
+    const parameters = { ...baseClusterParameters(props.logicalReplicationSubscribers ?? 0), ...props.clusterParameters };
     const primaryInstances: RdsClusterInstance[] = [];
     this.regionalClusters = props.regions.map((placement, index) => {
       const isInitialPrimary = index === 0;
@@ -263,7 +274,7 @@ export class AuroraGlobalDatabase extends Construct {
       });
       if (isInitialPrimary) primaryInstances.push(...instances);
 
-      return { region: placement.region, isInitialPrimary, cluster, instances, kmsKey, clusterParameterGroup };
+      return { region: placement.region, isInitialPrimary, cluster, instances, kmsKey, clusterParameterGroup, instanceParameterGroup };
     });
   }
 }

@@ -81,3 +81,8 @@ export function dnsNameProblem(value: string): string | undefined {
   }
   return undefined;
 }
+
+/** The blue/green clone of a regional cluster. */
+export function greenClusterIdentifier(clusterIdentifier: string): string {
+  return `${clusterIdentifier}-green`;
+}
