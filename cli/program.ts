@@ -5,7 +5,7 @@ import { members } from './commands/members';
 import { moveWriter } from './commands/move-writer';
 import { preflight } from './commands/preflight';
 import { status } from './commands/status';
-import { abort, attach, blueGreenNames, check, cutover, lag, prepare } from './bluegreen/steps';
+import { abort, attach, attachClone, blueGreenNames, check, cutover, lag, prepare } from './bluegreen/steps';
 import type { BlueGreenContext } from './bluegreen/steps';
 import { loadEnvironment } from './environment';
 import { CliError, ExitCode } from './errors';
@@ -81,9 +81,13 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
   bluegreen.command('check').description('settings, privileges, and tables that cannot replicate').addOption(json)
     .action(async (options: { json?: boolean }) => void (await check(context(options))));
   bluegreen.command('prepare').description('on blue: publication and replication user (password from BLUEGREEN_REPLICATION_PASSWORD)')
-    .action(async () => prepare(context({})));
+    .option('--for-clone', 'also create the slot, before green is cloned from blue')
+    .action(async (options: { forClone?: boolean }) => prepare(context({}), { forClone: Boolean(options.forClone) }));
   bluegreen.command('attach').description('on green: a copy of blue at a slot\'s snapshot, and a subscription from there')
-    .action(async () => attach(context({})));
+    .option('--clone', 'green is a clone of blue (Aurora copy-on-write): subscribe from the clone\'s start LSN instead of copying')
+    .option('--clone-lsn <lsn>', 'the LSN the clone is consistent at (default: aurora_volume_logical_start_lsn() on green)')
+    .action(async (options: { clone?: boolean; cloneLsn?: string }) =>
+      options.clone || options.cloneLsn ? attachClone(context({}), { cloneLsn: options.cloneLsn }) : attach(context({})));
   bluegreen.command('lag').description('bytes behind, and time since green last confirmed').addOption(json)
     .action(async (options: { json?: boolean }) => void (await lag(context(options))));
   bluegreen.command('cutover').description('freeze blue, catch up, copy sequences, compare rows, drop the subscription')

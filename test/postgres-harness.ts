@@ -3,7 +3,7 @@
  * `postgres` OS user when the tests run as root (the server refuses to run as root).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -48,24 +48,49 @@ function runAsPostgres(binary: string, args: string[]): string {
   return execFileSync(command, commandArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/**
+ * A physical clone of `source` (pg_basebackup), started as a server of its own, with the LSN it is
+ * consistent at (the backup's end, from its manifest): what an Aurora clone is to its source.
+ */
+export async function clonePostgres(source: PostgresServer): Promise<{ server: PostgresServer; consistentLsn: string }> {
+  const bin = postgresBinDir();
+  const dataDir = newDataDir();
+  runAsPostgres(join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', '-D', dataDir, '--wal-method=stream', '--checkpoint=fast', '--no-sync']);
+  const manifest = JSON.parse(readFileSync(join(dataDir, 'backup_manifest'), 'utf8'));
+  const consistentLsn: string = manifest['WAL-Ranges'][0]['End-LSN'];
+  return { server: await startServer(bin, dataDir, {}), consistentLsn };
+}
+
 /** Starts a server with the given settings (`-c name=value`); `logical` turns on logical decoding. */
 export async function startPostgres(options: { logical?: boolean; settings?: Record<string, string> } = {}): Promise<PostgresServer> {
   const bin = postgresBinDir();
+  const dataDir = newDataDir();
+  runAsPostgres(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  return startServer(bin, dataDir, {
+    ...(options.logical && { wal_level: 'logical', max_replication_slots: '10', max_wal_senders: '10' }),
+    ...options.settings,
+  });
+}
+
+/** An empty folder for a data directory, owned by the user the server runs as. */
+function newDataDir(): string {
   const dataDir = mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-pg-'));
   chmodSync(dataDir, 0o700);
   if (asRoot) {
     const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }));
     chownSync(dataDir, id('-u'), id('-g'));
   }
-  runAsPostgres(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  return dataDir;
+}
+
+async function startServer(bin: string, dataDir: string, extra: Record<string, string>): Promise<PostgresServer> {
   const port = await freePort();
   const settings: Record<string, string> = {
     listen_addresses: '127.0.0.1',
     port: String(port),
     unix_socket_directories: dataDir,
     fsync: 'off',
-    ...(options.logical && { wal_level: 'logical', max_replication_slots: '10', max_wal_senders: '10' }),
-    ...options.settings,
+    ...extra,
   };
   const serverOptions = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`).join(' ');
   runAsPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-o', serverOptions, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);

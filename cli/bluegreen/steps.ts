@@ -107,8 +107,12 @@ export async function check(context: BlueGreenContext): Promise<CheckRow[]> {
   return rows;
 }
 
-/** `prepare` on blue: the publication for all tables and a replication user with only what it needs. */
-export async function prepare(context: BlueGreenContext): Promise<void> {
+/**
+ * `prepare` on blue: the publication for all tables and a replication user with only what it needs.
+ * With `forClone`, also the slot, before green is cloned: the clone then holds everything up to its
+ * start LSN, and the slot everything after the slot's creation.
+ */
+export async function prepare(context: BlueGreenContext, options: { forClone?: boolean } = {}): Promise<void> {
   const { names } = context;
   if (!context.replicationPassword) throw refuse('prepare needs the replication user\'s password in BLUEGREEN_REPLICATION_PASSWORD (it is never printed)');
   await withDatabase(context.blueUrl, async (blue) => {
@@ -128,8 +132,11 @@ export async function prepare(context: BlueGreenContext): Promise<void> {
     }
     const publicationExists = await scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)', [names.publication]);
     if (!publicationExists) await blue.query(`CREATE PUBLICATION ${blue.escapeIdentifier(names.publication)} FOR ALL TABLES`);
+    if (options.forClone && !(await slotExists(blue, names))) {
+      await blue.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.slot]);
+    }
   });
-  context.io.out(`prepared blue: publication ${names.publication} for all tables, replication user ${names.replicationUser}`);
+  context.io.out(`prepared blue: publication ${names.publication} for all tables, replication user ${names.replicationUser}${options.forClone ? `, slot ${names.slot}: clone green now` : ''}`);
 }
 
 // pg_subscription and pg_replication_slots are shared by every database of a server: look at this one's only.
@@ -159,6 +166,40 @@ function publisherConnection(context: BlueGreenContext): string {
     `password=${quote(context.replicationPassword ?? '')}`,
     ...(blue.searchParams.get('sslmode') ? [`sslmode=${quote(blue.searchParams.get('sslmode')!)}`] : []),
   ].join(' ');
+}
+
+/**
+ * `attach` on a green that is a clone of blue (Aurora's copy-on-write clone, or any physical copy):
+ * drop what the clone copied, create the subscription disabled with no initial copy and no new slot,
+ * advance its origin to the LSN the clone holds everything up to, and enable it. The LSN is
+ * `cloneLsn`, or Aurora's `aurora_volume_logical_start_lsn()` on green.
+ */
+export async function attachClone(context: BlueGreenContext, options: { cloneLsn?: string }): Promise<void> {
+  const { names } = context;
+  if (!context.replicationPassword) throw refuse('attach needs the replication user\'s password in BLUEGREEN_REPLICATION_PASSWORD');
+  await withDatabase(context.blueUrl, async (blue) => {
+    if (!(await slotExists(blue, names))) throw refuse(`blue has no slot ${names.slot}: run "prepare --for-clone" before cloning green`);
+  });
+  await withDatabase(context.greenUrl, async (green) => {
+    const subscription = green.escapeIdentifier(names.subscription);
+    if (!(await subscriptionExists(green, names))) {
+      const cloneLsn = options.cloneLsn ?? (await scalar<string>(green, 'SELECT aurora_volume_logical_start_lsn()').catch(() => {
+        throw refuse('green has no aurora_volume_logical_start_lsn(); give the LSN the clone is consistent at with --clone-lsn');
+      }));
+      // The clone copied blue's publication (and, on Aurora, any subscriptions): green must not publish or subscribe as blue did.
+      await green.query(`DROP PUBLICATION IF EXISTS ${green.escapeIdentifier(names.publication)}`);
+      await green.query('BEGIN');
+      await green.query(`CREATE SUBSCRIPTION ${subscription} CONNECTION ${green.escapeLiteral(publisherConnection(context))}
+        PUBLICATION ${green.escapeIdentifier(names.publication)}
+        WITH (create_slot = false, slot_name = ${green.escapeLiteral(names.slot)}, copy_data = false, enabled = false)`);
+      await green.query(`SELECT pg_replication_origin_advance('pg_' || oid, $1::pg_lsn) FROM pg_subscription
+        WHERE subname = $2 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [cloneLsn, names.subscription]);
+      await green.query('COMMIT');
+      context.io.err(`green's subscription starts after ${cloneLsn}`);
+    }
+    await green.query(`ALTER SUBSCRIPTION ${subscription} ENABLE`);
+  });
+  context.io.out(`attached the clone: subscription ${names.subscription} replicates from slot ${names.slot}`);
 }
 
 /**
