@@ -56,6 +56,16 @@ class Writer {
   }
 }
 
+async function query(url: string, text: string, values: unknown[] = []) {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 function runtime(env: Record<string, string>) {
   const out: string[] = [];
   const err: string[] = [];
@@ -84,15 +94,6 @@ describe('bluegreen on real PostgreSQL 15', () => {
       encoding: 'utf8',
       timeout: 60_000,
     });
-  const query = async (url: string, text: string, values: unknown[] = []) => {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows;
-    } finally {
-      await client.end();
-    }
-  };
 
   beforeAll(async () => {
     [blue, green] = await Promise.all([startPostgres({ logical: true }), startPostgres()]);
@@ -263,15 +264,6 @@ describe('bluegreen with green cloned from blue (the Aurora clone path) on real 
     const { runtime: rt, out, err } = runtime(environment);
     const code = await run(['bluegreen', ...args], rt);
     return { code, out: out.join('\n'), err: err.join('\n') };
-  };
-  const query = async (url: string, text: string) => {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      return (await client.query(text)).rows;
-    } finally {
-      await client.end();
-    }
   };
 
   beforeAll(async () => {

@@ -1,8 +1,9 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
-import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
+import type { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
 import { Construct } from 'constructs';
-import { assertProps, globalInstanceClassProblem, instanceIdentifier, rdsIdentifierProblem } from '../core';
+import { addAuroraInstances } from '../aurora-instances';
+import { assertProps, globalInstanceClassProblem, rdsIdentifierProblem } from '../core';
 
 export interface AuroraCloneProps {
   /** Provider of the source cluster's Region; a clone lives beside its source. */
@@ -79,26 +80,16 @@ export class AuroraClone extends Construct {
       lifecycle: { ignoreChanges: ['restore_to_point_in_time', 'engine_version'] },
     });
 
-    this.instances = Array.from({ length: instances }, (_, index) => {
-      const identifier = instanceIdentifier(props.cloneIdentifier, index + 1);
-      return new RdsClusterInstance(this, `instance-${index + 1}`, {
-        provider,
-        identifier,
-        clusterIdentifier: this.cluster.id,
-        engine: 'aurora-postgresql',
-        instanceClass,
-        dbSubnetGroupName: props.dbSubnetGroupName,
-        dbParameterGroupName: props.instanceParameterGroupName,
-        publiclyAccessible: false,
-        autoMinorVersionUpgrade: false,
-        promotionTier: Math.min(index, 15),
-        performanceInsightsEnabled: true,
-        performanceInsightsKmsKeyId: props.kmsKeyArn,
-        performanceInsightsRetentionPeriod: props.performanceInsightsRetentionDays ?? 7,
-        copyTagsToSnapshot: true,
-        tags: { Name: identifier },
-        timeouts: { create: '120m', update: '120m', delete: '120m' },
-      });
+    this.instances = addAuroraInstances(this, {
+      provider,
+      clusterIdentifier: props.cloneIdentifier,
+      clusterId: this.cluster.id,
+      count: instances,
+      instanceClass,
+      dbSubnetGroupName: props.dbSubnetGroupName,
+      dbParameterGroupName: props.instanceParameterGroupName,
+      kmsKeyArn: props.kmsKeyArn,
+      performanceInsightsRetentionDays: props.performanceInsightsRetentionDays ?? 7,
     });
   }
 }

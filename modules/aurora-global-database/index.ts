@@ -3,7 +3,7 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
-import { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
+import type { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
 import { RdsClusterParameterGroup } from '@cdktf/provider-aws/lib/rds-cluster-parameter-group';
 import { RdsGlobalCluster } from '@cdktf/provider-aws/lib/rds-global-cluster';
 import { Construct } from 'constructs';
@@ -12,11 +12,11 @@ import {
   derivedIdentifierProblems,
   engineVersionProblem,
   globalInstanceClassProblem,
-  instanceIdentifier,
   parameterGroupFamily,
   rdsIdentifierProblem,
   regionalClusterIdentifier,
 } from '../core';
+import { addAuroraInstances } from '../aurora-instances';
 
 const ENGINE = 'aurora-postgresql';
 
@@ -249,28 +249,18 @@ export class AuroraGlobalDatabase extends Construct {
         },
       });
 
-      const instances = Array.from({ length: instancesPerRegion }, (_, instanceIndex) => {
-        const identifier = instanceIdentifier(clusterIdentifier, instanceIndex + 1);
-        return new RdsClusterInstance(scope, `instance-${instanceIndex + 1}`, {
-          provider,
-          identifier,
-          clusterIdentifier: cluster.id,
-          engine: ENGINE,
-          instanceClass,
-          availabilityZone: placement.availabilityZones[instanceIndex % placement.availabilityZones.length],
-          dbSubnetGroupName: placement.dbSubnetGroupName,
-          dbParameterGroupName: instanceParameterGroup.name,
-          publiclyAccessible: false,
-          // Global databases do not support automatic minor upgrades; the global cluster's version rules.
-          autoMinorVersionUpgrade: false,
-          promotionTier: Math.min(instanceIndex, 15),
-          performanceInsightsEnabled: true,
-          performanceInsightsKmsKeyId: kmsKey.arn,
-          performanceInsightsRetentionPeriod: props.performanceInsightsRetentionDays ?? 7,
-          copyTagsToSnapshot: true,
-          tags: named(identifier),
-          timeouts: { create: '120m', update: '120m', delete: '120m' },
-        });
+      const instances = addAuroraInstances(scope, {
+        provider,
+        clusterIdentifier,
+        clusterId: cluster.id,
+        count: instancesPerRegion,
+        instanceClass,
+        availabilityZones: placement.availabilityZones,
+        dbSubnetGroupName: placement.dbSubnetGroupName,
+        dbParameterGroupName: instanceParameterGroup.name,
+        kmsKeyArn: kmsKey.arn,
+        performanceInsightsRetentionDays: props.performanceInsightsRetentionDays ?? 7,
+        tags,
       });
       if (isInitialPrimary) primaryInstances.push(...instances);
 
