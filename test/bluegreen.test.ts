@@ -9,6 +9,14 @@ import { PostgresServer, clonePostgres, postgresBinDir, startPostgres } from './
 const root = join(__dirname, '..');
 const PASSWORD = 'replication-test-only';
 
+/** Identity and serial keys, a free-standing sequence, and a table without a primary key. */
+const SCHEMA = `
+  CREATE TABLE realm (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, updated int NOT NULL DEFAULT 0);
+  CREATE TABLE event (id serial PRIMARY KEY, realm_id bigint NOT NULL, payload text);
+  CREATE SEQUENCE ticket_seq;
+  CREATE TABLE audit (at timestamptz NOT NULL DEFAULT now(), note text);
+  INSERT INTO realm (name) VALUES ('master'), ('customers'), ('partners');`;
+
 /** Writes to blue the whole time, as Keycloak would, and remembers every write blue acknowledged. */
 class Writer {
   readonly ackedEvents: number[] = [];
@@ -107,12 +115,7 @@ describe('bluegreen on real PostgreSQL 15', () => {
     };
     const client = new Client({ connectionString: blue.url('keycloak') });
     await client.connect();
-    await client.query(`
-      CREATE TABLE realm (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, updated int NOT NULL DEFAULT 0);
-      CREATE TABLE event (id serial PRIMARY KEY, realm_id bigint NOT NULL, payload text);
-      CREATE SEQUENCE ticket_seq;
-      CREATE TABLE audit (at timestamptz NOT NULL DEFAULT now(), note text);
-      INSERT INTO realm (name) VALUES ('master'), ('customers'), ('partners');
+    await client.query(`${SCHEMA}
       INSERT INTO event (realm_id, payload) SELECT 1 + g % 3, 'seed ' || g FROM generate_series(1, 2000) g;`);
     await client.end();
     writer = new Writer(blue.url('keycloak'));
@@ -269,13 +272,8 @@ describe('bluegreen with green cloned from blue (the Aurora clone path) on real 
   beforeAll(async () => {
     blue = await startPostgres({ logical: true });
     await query(blue.url(), 'CREATE DATABASE keycloak');
-    await query(blue.url('keycloak'), `
-      CREATE TABLE realm (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, updated int NOT NULL DEFAULT 0);
-      CREATE TABLE event (id serial PRIMARY KEY, realm_id bigint NOT NULL, payload text);
-      CREATE SEQUENCE ticket_seq;
-      CREATE TABLE audit (at timestamptz NOT NULL DEFAULT now(), note text);
-      ALTER TABLE audit REPLICA IDENTITY FULL;
-      INSERT INTO realm (name) VALUES ('master'), ('customers'), ('partners');`);
+    await query(blue.url('keycloak'), `${SCHEMA}
+      ALTER TABLE audit REPLICA IDENTITY FULL;`);
     env = { BLUEGREEN_BLUE_URL: blue.url('keycloak'), BLUEGREEN_REPLICATION_PASSWORD: PASSWORD, BLUEGREEN_PG_BINDIR: postgresBinDir() };
     writer = new Writer(blue.url('keycloak'));
     writer.start();

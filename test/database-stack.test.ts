@@ -2,20 +2,10 @@ import { Testing } from 'cdktf';
 import { EnvironmentInput, environments, parseEnvironment } from '../environments';
 import { cloudWorkspaceName, s3StateKey } from '../modules/state-backend';
 import { DatabaseStack, bundleFunction, databaseStackName } from '../stacks';
+import { environmentInput } from './environment-fixtures';
 import { resourcesOf, synthesize } from './synth';
 
-const base: EnvironmentInput = {
-  name: 'qa',
-  layout: 'multi-site',
-  globalClusterIdentifier: 'keycloak-qa',
-  regions: ['eu-west-1', 'eu-central-1'],
-  engineVersion: '16.6',
-  sites: [
-    { name: 'site-a', region: 'eu-west-1', vpcId: 'vpc-0a0a0a0a0a0a00001', cidr: '10.1.0.0/16', routeTableIds: ['rtb-0a0a0a0a0a0a00001'] },
-    { name: 'site-b', region: 'eu-central-1', vpcId: 'vpc-0b0b0b0b0b0b00001', cidr: '10.2.0.0/16', routeTableIds: ['rtb-0b0b0b0b0b0b00001'] },
-  ],
-  writerDns: { domain: 'example.internal' },
-};
+const base = environmentInput('qa');
 
 function synthStack(change: Partial<EnvironmentInput> = {}) {
   const stack = new DatabaseStack(Testing.app(), parseEnvironment({ ...base, ...change }), { writerDnsBundle: bundleFunction('writer-dns') });

@@ -6,22 +6,9 @@ import {
   parseEnvironments,
   regionPlans,
 } from '../environments';
+import { environmentInput, siteA, siteB } from './environment-fixtures';
 
-const siteA = { name: 'site-a', region: 'eu-west-1', vpcId: 'vpc-0a0a0a0a0a0a00001', cidr: '10.1.0.0/16', routeTableIds: ['rtb-0a0a0a0a0a0a00001'] };
-const siteB = { name: 'site-b', region: 'eu-central-1', vpcId: 'vpc-0b0b0b0b0b0b00001', cidr: '10.2.0.0/16', routeTableIds: ['rtb-0b0b0b0b0b0b00001'] };
-
-const valid: EnvironmentInput = {
-  name: 'test',
-  layout: 'multi-site',
-  globalClusterIdentifier: 'keycloak-test',
-  regions: ['eu-west-1', 'eu-central-1'],
-  engineVersion: '16.6',
-  sites: [
-    { name: 'site-a', region: 'eu-west-1', vpcId: 'vpc-0a0a0a0a0a0a00001', cidr: '10.1.0.0/16', routeTableIds: ['rtb-0a0a0a0a0a0a00001'] },
-    { name: 'site-b', region: 'eu-central-1', vpcId: 'vpc-0b0b0b0b0b0b00001', cidr: '10.2.0.0/16', routeTableIds: ['rtb-0b0b0b0b0b0b00001'] },
-  ],
-  writerDns: { domain: 'example.internal' },
-};
+const valid = environmentInput('test');
 
 /** The problems parseEnvironment reports for `valid` changed by `change`. */
 function problemsOf(change: Partial<Record<keyof EnvironmentInput, unknown>>): string[] {

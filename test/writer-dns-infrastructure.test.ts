@@ -4,20 +4,10 @@ import { EnvironmentInput, parseEnvironment } from '../environments';
 import { WriterDnsRecord, WriterDnsRecordProps } from '../modules/writer-dns-record';
 import { handlerPolicy } from '../modules/writer-failover-handler';
 import { DatabaseStack, bundleFunction } from '../stacks';
+import { environmentInput } from './environment-fixtures';
 import { StackJson, referencedName, resourcesOf, synthesize } from './synth';
 
-const env: EnvironmentInput = {
-  name: 'qa',
-  layout: 'multi-site',
-  globalClusterIdentifier: 'keycloak-qa',
-  regions: ['eu-west-1', 'eu-central-1'],
-  engineVersion: '16.6',
-  sites: [
-    { name: 'site-a', region: 'eu-west-1', vpcId: 'vpc-0a0a0a0a0a0a00001', cidr: '10.1.0.0/16', routeTableIds: ['rtb-0a0a0a0a0a0a00001'] },
-    { name: 'site-b', region: 'eu-central-1', vpcId: 'vpc-0b0b0b0b0b0b00001', cidr: '10.2.0.0/16', routeTableIds: ['rtb-0b0b0b0b0b0b00001'] },
-  ],
-  writerDns: { domain: 'example.internal', alarmEmails: ['oncall@example.com'] },
-};
+const env = environmentInput('qa', { writerDns: { domain: 'example.internal', alarmEmails: ['oncall@example.com'] } });
 
 function synthEnvironment(change: Partial<EnvironmentInput['writerDns']> = {}): StackJson {
   const config = parseEnvironment({ ...env, writerDns: { ...env.writerDns, ...change } });
