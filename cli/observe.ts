@@ -1,7 +1,8 @@
 /** What the CLI reads about a global database: the global cluster, its members, and the writer's DNS record. */
-import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, GlobalCluster } from '@aws-sdk/client-rds';
+import { DescribeDBClustersCommand, GlobalCluster } from '@aws-sdk/client-rds';
 import { ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53';
-import { readRecord } from '../functions/writer-dns/aws';
+import { describeGlobalCluster as describeGlobalClusterIn, readRecord } from '../functions/writer-dns/aws';
+import { normalizeDnsName } from '../modules/core';
 import { regionOfArn } from '../functions/writer-dns/decide';
 import { AwsClients, Clock, callAws } from './aws';
 import { CliError, ExitCode, refuse } from './errors';
@@ -46,11 +47,9 @@ export async function describeGlobalCluster(env: OperatedEnvironment, deps: Deps
   let lastError: unknown;
   for (const region of regions) {
     try {
-      const { GlobalClusters } = await callAws(`DescribeGlobalClusters in ${region}`, () =>
-        deps.aws.rds(region).send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: env.config.globalClusterIdentifier })), deps.clock);
-      return GlobalClusters?.[0];
+      return await callAws(`DescribeGlobalClusters in ${region}`, () =>
+        describeGlobalClusterIn(deps.aws.rds(region), env.config.globalClusterIdentifier), deps.clock);
     } catch (error) {
-      if (error instanceof CliError && /GlobalClusterNotFoundFault/.test(error.message)) return undefined;
       if (error instanceof CliError && error.exitCode === ExitCode.credentials) throw error;
       lastError = error;
     }
@@ -112,12 +111,7 @@ export async function dnsView(env: OperatedEnvironment, deps: Deps, observation:
   const id = zoneId ?? (await writerZoneId(env, deps));
   const record = await callAws('ListResourceRecordSets', () => readRecord(deps.aws.route53(), id, env.recordName), deps.clock);
   const expected = env.config.writerDns.target === 'global-writer' ? observation.globalCluster.Endpoint : observation.writer?.endpoint;
-  const normalize = (name?: string) => name?.toLowerCase().replace(/\.$/, '');
-  return {
-    name: env.recordName,
-    zoneId: id,
-    target: normalize(record?.target),
-    expected: normalize(expected),
-    inSync: Boolean(expected) && normalize(record?.target) === normalize(expected),
-  };
+  const target = record && normalizeDnsName(record.target);
+  const wanted = expected && normalizeDnsName(expected);
+  return { name: env.recordName, zoneId: id, target, expected: wanted, inSync: Boolean(wanted) && target === wanted };
 }

@@ -12,7 +12,7 @@ import {
   ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { normalizeDnsName } from './config';
+import { normalizeDnsName } from '../../modules/core/names';
 import type { CurrentRecord } from './decide';
 
 export async function describeGlobalCluster(rds: RDSClient, identifier: string): Promise<GlobalCluster | undefined> {

@@ -1,3 +1,5 @@
+import { normalizeDnsName } from '../../modules/core/names';
+
 /** What the writer-DNS handler needs to know, read once at cold start. */
 export type WriterDnsTarget = 'regional-writer' | 'global-writer';
 
@@ -44,9 +46,4 @@ export function loadConfig(env: Record<string, string | undefined>): WriterDnsCo
   }
   if (problems.length > 0) throw new Error(`writer-dns configuration: ${problems.join('; ')}`);
   return config;
-}
-
-/** DNS names compare lowercase and without the trailing dot Route 53 returns. */
-export function normalizeDnsName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '');
 }

@@ -3,7 +3,8 @@
  * Pure: the same facts give the same decision, whatever event triggered the run.
  */
 import type { DBCluster, GlobalCluster } from '@aws-sdk/client-rds';
-import { WriterDnsConfig, normalizeDnsName } from './config';
+import { normalizeDnsName } from '../../modules/core/names';
+import type { WriterDnsConfig } from './config';
 
 /** The record as Route 53 holds it now. */
 export interface CurrentRecord {

@@ -86,3 +86,8 @@ export function dnsNameProblem(value: string): string | undefined {
 export function greenClusterIdentifier(clusterIdentifier: string): string {
   return `${clusterIdentifier}-green`;
 }
+
+/** DNS names compare lowercase and without the trailing dot Route 53 returns (IAM normalises them the same way). */
+export function normalizeDnsName(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}

@@ -15,7 +15,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Fn, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { assertProps } from '../core';
+import { assertProps, normalizeDnsName } from '../core';
 
 /** RDS cluster events after which the writer may have moved. */
 export const WRITER_MOVED_EVENT_IDS = ['RDS-EVENT-0185', 'RDS-EVENT-0238', 'RDS-EVENT-0519'];
@@ -279,7 +279,7 @@ export function handlerPolicy(arns: {
         Resource: arns.hostedZoneArn,
         Condition: {
           'ForAllValues:StringEquals': {
-            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [arns.recordName.toLowerCase().replace(/\.$/, '')],
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizeDnsName(arns.recordName)],
             'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
             'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
           },
