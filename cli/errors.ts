@@ -11,6 +11,12 @@ export const ExitCode = {
   timeout: 4,
   /** AWS answered with an error the CLI does not handle. */
   aws: 5,
+  /**
+   * A blue/green step stopped part-way: a database failed or could not be reached, or a check made
+   * after a change failed. The message says what state blue and green are in now; re-running the
+   * step once the cause is fixed completes it.
+   */
+  stopped: 6,
 } as const;
 
 /** An error the CLI reports as one clean message with its exit code. */

@@ -18,7 +18,7 @@ export interface Runtime {
   /** Where the blue/green connection URLs and the replication password come from (never the command line). */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Called at a blue/green failpoint; the real CLI kills itself there when BLUEGREEN_FAILPOINT names it. */
-  readonly reach?: (failpoint: string) => void;
+  readonly reach?: (failpoint: string) => unknown;
 }
 
 const positive = (unit: string) => (value: string) => {
@@ -124,6 +124,7 @@ function bluegreenContext(runtime: Runtime, json: boolean): BlueGreenContext {
   return {
     blueUrl: required('BLUEGREEN_BLUE_URL'),
     greenUrl: required('BLUEGREEN_GREEN_URL'),
+    adminDatabase: env.BLUEGREEN_ADMIN_DATABASE || 'postgres',
     blueHostForGreen: env.BLUEGREEN_BLUE_HOST_FOR_GREEN,
     replicationPassword: env.BLUEGREEN_REPLICATION_PASSWORD,
     names: blueGreenNames(env.BLUEGREEN_NAME, env.BLUEGREEN_REPLICATION_USER),

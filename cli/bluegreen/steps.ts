@@ -1,13 +1,18 @@
 /**
  * Blue/green through native logical replication, one idempotent step at a time. Blue is the
- * database Keycloak uses now; green is the copy that takes over at cut-over.
+ * database Keycloak uses now; green is the copy that takes over at cut-over. The README says why no
+ * write blue acknowledged can be lost, whatever instant a step is killed at.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { Clock } from '../aws';
 import { refuse, CliError, ExitCode } from '../errors';
-import { Io, formatDuration, formatTable } from '../output';
-import { Sql, databaseOf, scalar, withDatabase } from './database';
+import { Io, formatTable } from '../output';
+import {
+  LeafTable, describeSessions, endSessions, leafTables, materializedViews, otherSessions, readSequence, replicationProblems, sequences, userObjects,
+} from './catalog';
+import { STEP_LOCK_CLASS, copyBlueIntoGreen, copyLockHolders, lockKey } from './copy';
+import { Sql, Target, connect, databaseOf, scalar, sqlStateOf, withDatabase, withDatabaseName } from './database';
+import { Marker, formatMarker, parseMarker } from './marker';
+import { sequenceTarget } from './sequences';
 
 /** Names of what the runner creates. Slots and roles are shared by a server's databases, so each run needs its own. */
 export interface Names {
@@ -23,12 +28,17 @@ export function blueGreenNames(name = 'keycloak_bluegreen', replicationUser = 'k
   return { publication: name, slot: name, subscription: name, replicationUser };
 }
 
-/** Points where a test can kill the runner, to prove that a re-run completes. */
-export type Failpoint = 'attach:after-slot' | 'attach:after-dump' | 'cutover:after-freeze' | 'cutover:after-sequences';
+/** Points where a test can kill the runner, to prove that a re-run completes from there. */
+export type Failpoint =
+  | 'attach:after-slot' | 'attach:copy-locked' | 'attach:streaming' | 'attach:copy-sent' | 'attach:after-copy'
+  | 'cutover:after-freeze' | 'cutover:after-lock' | 'cutover:after-sequences' | 'cutover:after-disallow' | 'cutover:after-mark'
+  | 'abort:after-subscription';
 
 export interface BlueGreenContext {
   readonly blueUrl: string;
   readonly greenUrl: string;
+  /** A database on blue's server that stays open when blue's own is closed at cut-over. */
+  readonly adminDatabase: string;
   /** How green reaches blue, when not the host and port of blueUrl (e.g. the writer endpoint inside the VPC). */
   readonly blueHostForGreen?: string;
   readonly replicationPassword?: string;
@@ -38,18 +48,20 @@ export interface BlueGreenContext {
   readonly io: Io;
   readonly clock: Clock;
   readonly json: boolean;
-  /** Called at each failpoint; the CLI kills itself at the one a test asks for. */
-  readonly reach?: (failpoint: Failpoint) => void;
+  /** Called at each failpoint (and awaited); the CLI kills itself at the one a test asks for. */
+  readonly reach?: (failpoint: Failpoint) => unknown;
 }
 
-const USER_TABLES = `
-  SELECT n.nspname AS schema, c.relname AS table, c.relreplident AS identity,
-         EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_primary_key,
-         EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS has_identity_index
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-   WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-     AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
-   ORDER BY 1, 2`;
+/** How long a step waits for another step's lock, for locks on blue's tables, and for ended sessions to exit. */
+const WAIT_MS = 30_000;
+
+const targets = (context: BlueGreenContext) => ({
+  blue: { side: 'blue', url: context.blueUrl } satisfies Target,
+  admin: { side: `blue's database ${context.adminDatabase}`, url: withDatabaseName(context.blueUrl, context.adminDatabase) } satisfies Target,
+  green: { side: 'green', url: context.greenUrl } satisfies Target,
+});
+
+const copyApplicationName = (names: Names) => `keycloak-aurora-dr bluegreen copy ${names.slot}`;
 
 interface CheckRow {
   readonly check: string;
@@ -63,42 +75,47 @@ function report(context: BlueGreenContext, rows: readonly CheckRow[]): void {
 }
 
 async function isSuperuserOrRds(sql: Sql): Promise<boolean> {
-  return scalar<boolean>(sql, `SELECT rolsuper OR pg_has_role(current_user, 'rds_superuser', 'MEMBER') IS TRUE
-                                 FROM pg_roles WHERE rolname = current_user`).catch(() =>
-    scalar<boolean>(sql, 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user'));
+  return scalar<boolean>(sql, `SELECT rolsuper OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'rds_superuser' AND pg_has_role(current_user, r.oid, 'MEMBER'))
+                                 FROM pg_roles WHERE rolname = current_user`);
 }
 
-/** Tables whose updates and deletes cannot replicate: no primary key and no usable replica identity. */
-export async function tablesWithoutReplicaIdentity(sql: Sql): Promise<string[]> {
-  const { rows } = await sql.query(USER_TABLES);
-  return rows
-    .filter((row) => row.identity === 'n' || (row.identity === 'd' && !row.has_primary_key) || (row.identity === 'i' && !row.has_identity_index))
-    .map((row) => `${row.schema}.${row.table}`);
-}
+const problemDetail = (problem: { problem: string; objects: readonly string[] }) => `${problem.problem}: ${problem.objects.join('; ')}`;
 
-/** `check`: settings on blue and green, privileges, and tables that cannot replicate updates. */
+/** `check`: settings, privileges, and everything on blue that replication would lose or that would make blue refuse writes. */
 export async function check(context: BlueGreenContext): Promise<CheckRow[]> {
+  const { blue, green } = targets(context);
   const rows: CheckRow[] = [];
-  await withDatabase(context.blueUrl, async (blue) => {
-    const walLevel = await scalar<string>(blue, 'SHOW wal_level');
+  await withDatabase(blue, async (sql) => {
+    const walLevel = await scalar<string>(sql, 'SHOW wal_level');
     rows.push({ check: 'blue wal_level', ok: walLevel === 'logical', detail: walLevel === 'logical' ? 'logical' : `${walLevel}: set rds.logical_replication=1 (Aurora) or wal_level=logical, then restart` });
-    const slots = await scalar<string>(blue, `SELECT current_setting('max_replication_slots')::int - count(*) FROM pg_replication_slots`);
+    const slots = await scalar<string>(sql, `SELECT current_setting('max_replication_slots')::int - count(*) FROM pg_replication_slots`);
     rows.push({ check: 'blue free replication slots', ok: Number(slots) >= 1, detail: `${slots} free` });
-    const senders = await scalar<string>(blue, `SHOW max_wal_senders`);
+    const senders = await scalar<string>(sql, `SHOW max_wal_senders`);
     rows.push({ check: 'blue max_wal_senders', ok: Number(senders) >= 2, detail: senders });
-    const privileged = await isSuperuserOrRds(blue);
+    const privileged = await isSuperuserOrRds(sql);
     rows.push({ check: 'blue privileges', ok: privileged, detail: privileged ? 'may create the publication, slot and user' : 'needs superuser or rds_superuser' });
-    const missing = await tablesWithoutReplicaIdentity(blue);
+    const problems = await replicationProblems(sql);
+    const found = (name: string) => problems.find((problem) => problem.check === name);
+    for (const [name, fine] of [
+      ['blue replica identity', 'every table can replicate updates and deletes'],
+      ['blue unlogged tables', 'none'],
+      ['blue large objects', 'none'],
+      ['blue sequences readable', 'every sequence'],
+    ] as const) {
+      const problem = found(name);
+      rows.push({ check: name, ok: !problem, detail: problem ? problemDetail(problem) : fine });
+    }
+    const views = await materializedViews(sql);
     rows.push({
-      check: 'blue replica identity',
-      ok: missing.length === 0,
-      detail: missing.length === 0 ? 'every table can replicate updates' : `no primary key or replica identity, so updates and deletes cannot replicate: ${missing.join(', ')} (add a primary key, or ALTER TABLE … REPLICA IDENTITY FULL)`,
+      check: 'blue materialized views',
+      ok: true,
+      detail: views.length === 0 ? 'none' : `copied as they are at attach and not kept current: REFRESH MATERIALIZED VIEW on green after the cut-over: ${views.join(', ')}`,
     });
   });
-  await withDatabase(context.greenUrl, async (green) => {
-    const workers = await scalar<string>(green, 'SHOW max_logical_replication_workers');
+  await withDatabase(green, async (sql) => {
+    const workers = await scalar<string>(sql, 'SHOW max_logical_replication_workers');
     rows.push({ check: 'green logical replication workers', ok: Number(workers) >= 1, detail: workers });
-    const privileged = await isSuperuserOrRds(green);
+    const privileged = await isSuperuserOrRds(sql);
     rows.push({ check: 'green privileges', ok: privileged, detail: privileged ? 'may create the subscription' : 'needs superuser or rds_superuser' });
   });
   report(context, rows);
@@ -107,52 +124,118 @@ export async function check(context: BlueGreenContext): Promise<CheckRow[]> {
   return rows;
 }
 
-/**
- * `prepare` on blue: the publication for all tables and a replication user with only what it needs.
- * With `forClone`, also the slot, before green is cloned: the clone then holds everything up to its
- * start LSN, and the slot everything after the slot's creation.
- */
-export async function prepare(context: BlueGreenContext, options: { forClone?: boolean } = {}): Promise<void> {
+// --- state kept on blue's server ---------------------------------------------------------------
+
+interface BlueDatabaseState {
+  readonly marker?: Marker;
+  readonly acceptsConnections: boolean;
+}
+
+async function blueDatabaseState(admin: Sql, database: string, names: Names): Promise<BlueDatabaseState> {
+  const { rows } = await admin.query(`SELECT datallowconn, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [database]);
+  if (rows.length === 0) throw refuse(`blue's server has no database ${JSON.stringify(database)}`);
+  const marker = parseMarker(rows[0].comment);
+  if (marker && marker.name !== names.publication) {
+    throw refuse(`blue is in a blue/green run named ${marker.name} (${rows[0].comment}); set BLUEGREEN_NAME=${marker.name} to continue it`);
+  }
+  return { marker, acceptsConnections: rows[0].datallowconn };
+}
+
+async function setMarker(admin: Sql, database: string, marker: Marker | undefined): Promise<void> {
+  await admin.query(`COMMENT ON DATABASE ${admin.escapeIdentifier(database)} IS ${marker ? admin.escapeLiteral(formatMarker(marker)) : 'NULL'}`);
+}
+
+const serverNow = (sql: Sql) => scalar<string>(sql, `SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+const millisecondsBetween = async (sql: Sql, from: string, to: string) =>
+  Math.round(Number(await scalar<string>(sql, 'SELECT extract(epoch FROM $2::timestamptz - $1::timestamptz) * 1000', [from, to])));
+
+/** Refuses the steps that must not run on a blue that a cut-over froze or retired. */
+function refuseIfCutOver(state: BlueDatabaseState, step: string): void {
+  if (state.marker?.state === 'cut-over') throw refuse(`blue was cut over to green at ${state.marker.cutOverAt} and is retired; ${step} would start a new run from the old database`);
+  if (state.marker?.state === 'frozen') throw refuse(`a cut-over froze blue at ${state.marker.frozenSince} and has not completed: run cutover again to complete it, or abort`);
+}
+
+async function slotOnBlue(admin: Sql, names: Names, database: string): Promise<{ active: boolean; activePid: number | null } | undefined> {
+  const { rows } = await admin.query('SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [names.slot, database]);
+  return rows[0] && { active: rows[0].active, activePid: rows[0].active_pid };
+}
+
+// pg_subscription is shared by every database of a server: look at this one's only.
+async function subscriptionOnGreen(green: Sql, names: Names): Promise<{ enabled: boolean } | undefined> {
+  const { rows } = await green.query(`SELECT s.subenabled FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
+    WHERE s.subname = $1 AND d.datname = current_database()`, [names.subscription]);
+  return rows[0] && { enabled: rows[0].subenabled };
+}
+
+/** What blue and green hold now, for the line that follows every failure. */
+export async function describeState(context: BlueGreenContext): Promise<string> {
   const { names } = context;
-  if (!context.replicationPassword) throw refuse('prepare needs the replication user\'s password in BLUEGREEN_REPLICATION_PASSWORD (it is never printed)');
-  await withDatabase(context.blueUrl, async (blue) => {
-    const missing = await tablesWithoutReplicaIdentity(blue);
-    if (missing.length > 0) throw refuse(`tables without a primary key or replica identity cannot replicate updates: ${missing.join(', ')}`);
-    const user = blue.escapeIdentifier(names.replicationUser);
-    const password = blue.escapeLiteral(context.replicationPassword!);
-    const userExists = await scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]);
-    const onRds = await scalar<boolean>(blue, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_replication')`);
-    // The password goes to the server only; it is never logged or printed.
-    await blue.query(`${userExists ? 'ALTER' : 'CREATE'} ROLE ${user} WITH LOGIN ${onRds ? '' : 'REPLICATION'} PASSWORD ${password}`);
-    if (onRds) await blue.query(`GRANT rds_replication TO ${user}`);
-    const { rows: schemas } = await blue.query(`SELECT DISTINCT schema FROM (${USER_TABLES}) t`);
-    for (const { schema } of schemas) {
-      await blue.query(`GRANT USAGE ON SCHEMA ${blue.escapeIdentifier(schema)} TO ${user}`);
-      await blue.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${blue.escapeIdentifier(schema)} TO ${user}`);
-    }
-    const publicationExists = await scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)', [names.publication]);
-    if (!publicationExists) await blue.query(`CREATE PUBLICATION ${blue.escapeIdentifier(names.publication)} FOR ALL TABLES`);
-    if (options.forClone && !(await slotExists(blue, names))) {
-      await blue.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.slot]);
-    }
-  });
-  context.io.out(`prepared blue: publication ${names.publication} for all tables, replication user ${names.replicationUser}${options.forClone ? `, slot ${names.slot}: clone green now` : ''}`);
+  const { admin, green } = targets(context);
+  const database = databaseOf(context.blueUrl);
+  const onBlue = await withDatabase(admin, async (sql) => {
+    const state = await blueDatabaseState(sql, database, names).catch(() => undefined);
+    const slot = await slotOnBlue(sql, names, database);
+    const writes = !state?.marker ? 'blue takes writes'
+      : state.marker.state === 'frozen' ? `blue is read-only since ${state.marker.frozenSince} (cut-over not complete)${state.acceptsConnections ? '' : ', closed to new connections'}`
+        : `blue was cut over at ${state.marker.cutOverAt} and accepts no connections`;
+    return `${writes}; ${slot ? `slot ${names.slot} ${slot.active ? 'in use' : 'unused'}` : 'no slot'}`;
+  }).catch((error: Error) => `blue unknown (${error.message})`);
+  const onGreen = await withDatabase(green, async (sql) => {
+    const subscription = await subscriptionOnGreen(sql, names);
+    const objects = await userObjects(sql);
+    return `green has ${subscription ? `subscription ${names.subscription} (${subscription.enabled ? 'enabled' : 'disabled'})` : 'no subscription'} and ${objects.length} object(s)`;
+  }).catch((error: Error) => `green unknown (${error.message})`);
+  return `${onBlue}; ${onGreen}`;
 }
 
-// pg_subscription and pg_replication_slots are shared by every database of a server: look at this one's only.
-async function subscriptionExists(green: Sql, names: Names): Promise<boolean> {
-  return scalar<boolean>(green, `SELECT EXISTS (SELECT 1 FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
-    WHERE s.subname = $1 AND d.datname = current_database())`, [names.subscription]);
+/**
+ * Runs a step holding blue's step lock, on a connection to blue's maintenance database (which stays
+ * open when blue's own database is closed). A run killed at any instant loses its connection and so
+ * the lock; a second run at the same time waits for it, then refuses and names the holder.
+ * A failure part-way is reported with the state it left.
+ */
+async function step<T>(context: BlueGreenContext, work: (admin: Sql, database: string) => Promise<T>): Promise<T> {
+  const database = databaseOf(context.blueUrl);
+  const key = lockKey(`${database}/${context.names.slot}`);
+  try {
+    return await withDatabase(targets(context).admin, async (admin) => {
+      await admin.query(`SET lock_timeout = ${WAIT_MS}`);
+      try {
+        await admin.query('SELECT pg_advisory_lock($1, $2)', [STEP_LOCK_CLASS, key]);
+      } catch (error) {
+        if (sqlStateOf(error) !== '55P03') throw error;
+        const { rows } = await admin.query(`SELECT a.pid, a.application_name, host(a.client_addr) AS client, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.classid = $1::int::oid AND l.objid = $2::int::oid AND l.granted`, [STEP_LOCK_CLASS, key]);
+        const holder = rows[0] ? `pid ${rows[0].pid} from ${rows[0].client ?? 'local'} since ${new Date(rows[0].backend_start).toISOString()}` : 'a session that has just ended';
+        throw refuse(`another bluegreen step is running for ${database} (${holder}); wait for it, or end it with SELECT pg_terminate_backend(<pid>) on blue`);
+      }
+      await admin.query('RESET lock_timeout');
+      return work(admin, database);
+    });
+  } catch (error) {
+    if (error instanceof CliError && (error.exitCode === ExitCode.stopped || error.exitCode === ExitCode.timeout)) {
+      throw new CliError(redact(`${error.message}. Now: ${await describeState(context)}`, context), error.exitCode);
+    }
+    throw error;
+  }
 }
 
-async function slotExists(blue: Sql, names: Names): Promise<boolean> {
-  return scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database())', [names.slot]);
+function redact(message: string, context: BlueGreenContext): string {
+  const secrets = [context.replicationPassword, new URL(context.blueUrl).password, new URL(context.greenUrl).password].filter((s): s is string => Boolean(s));
+  return secrets.reduce((text, secret) => text.split(secret).join('***').split(decodeURIComponent(secret)).join('***'), message);
 }
 
 /** Our own session on blue must write even when blue's database is frozen read-only (a re-run, or abort). */
 async function writableSession(blue: Sql): Promise<void> {
   await blue.query('SET default_transaction_read_only = off');
 }
+
+/**
+ * Statements with the replication password (CREATE SUBSCRIPTION … CONNECTION) must not reach green's
+ * server log; where the settings may not be changed (not a superuser), the server's own apply.
+ */
+const QUIET_SECRETS = ['log_statement = none', 'log_min_error_statement = panic']
+  .map((setting) => `DO $$ BEGIN SET LOCAL ${setting}; EXCEPTION WHEN insufficient_privilege THEN NULL; END $$;`).join('\n');
 
 /** The connection string green's subscription uses to reach blue; it holds the replication password. */
 function publisherConnection(context: BlueGreenContext): string {
@@ -168,6 +251,75 @@ function publisherConnection(context: BlueGreenContext): string {
   ].join(' ');
 }
 
+function createSubscriptionSql(context: BlueGreenContext, green: Sql, enabled: boolean): string {
+  const { names } = context;
+  return `CREATE SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} CONNECTION ${green.escapeLiteral(publisherConnection(context))}
+    PUBLICATION ${green.escapeIdentifier(names.publication)}
+    WITH (create_slot = false, slot_name = ${green.escapeLiteral(names.slot)}, copy_data = false, enabled = ${enabled})`;
+}
+
+function requirePassword(context: BlueGreenContext, stepName: string): void {
+  if (!context.replicationPassword) throw refuse(`${stepName} needs the replication user's password in BLUEGREEN_REPLICATION_PASSWORD (it is never printed)`);
+}
+
+/**
+ * `prepare` on blue: the publication for all tables and a replication user with only what it needs,
+ * in one transaction after the same checks as `check`, so blue never publishes a table whose updates
+ * it would then refuse. With `forClone`, also the slot, before green is cloned: the clone then holds
+ * everything up to its start LSN, and the slot everything after the slot's creation.
+ */
+export async function prepare(context: BlueGreenContext, options: { forClone?: boolean } = {}): Promise<void> {
+  const { names } = context;
+  requirePassword(context, 'prepare');
+  await step(context, async (admin, database) => {
+    refuseIfCutOver(await blueDatabaseState(admin, database, names), 'prepare');
+    await withDatabase(targets(context).blue, async (blue) => {
+      await blue.query('BEGIN');
+      try {
+        const problems = await replicationProblems(blue);
+        if (problems.length > 0) throw refuse(`blue has what logical replication would lose or refuse; nothing was changed: ${problems.map(problemDetail).join('; ')}`);
+        const user = blue.escapeIdentifier(names.replicationUser);
+        const userExists = await scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]);
+        const onRds = await scalar<boolean>(blue, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_replication')`);
+        // The password goes to the server only; it is never logged or printed.
+        await blue.query(`${userExists ? 'ALTER' : 'CREATE'} ROLE ${user} WITH LOGIN ${onRds ? '' : 'REPLICATION'} PASSWORD ${blue.escapeLiteral(context.replicationPassword!)}`);
+        if (onRds) await blue.query(`GRANT rds_replication TO ${user}`);
+        for (const schema of new Set((await leafTables(blue)).map((table) => table.schema))) {
+          await blue.query(`GRANT USAGE ON SCHEMA ${schema} TO ${user}`);
+          await blue.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${user}`);
+        }
+        const publication = (await blue.query('SELECT puballtables FROM pg_publication WHERE pubname = $1', [names.publication])).rows[0];
+        if (publication && !publication.puballtables) throw refuse(`blue has a publication ${names.publication} that does not cover all tables; drop it or choose another BLUEGREEN_NAME`);
+        if (!publication) await blue.query(`CREATE PUBLICATION ${blue.escapeIdentifier(names.publication)} FOR ALL TABLES`);
+        await blue.query('COMMIT');
+      } catch (error) {
+        await blue.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      if (options.forClone && !(await slotOnBlue(admin, names, database))) {
+        await blue.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.slot]);
+      }
+    });
+  });
+  context.io.out(`prepared blue: publication ${names.publication} for all tables, replication user ${names.replicationUser}${options.forClone ? `, slot ${names.slot}: clone green now` : ''}`);
+}
+
+/**
+ * Ends what an earlier, killed run may have left running: a psql still holding green's copy lock (it
+ * could commit a copy against a slot this run replaces) and pg_dump sessions on blue. Waits until they
+ * have exited, so that what this run then reads is final.
+ */
+async function endOrphanedCopies(context: BlueGreenContext, admin: Sql, green: Sql, database: string): Promise<void> {
+  const key = lockKey(context.names.subscription);
+  const onGreen = [...new Set([...(await copyLockHolders(green, key)), ...(await otherSessions(green, databaseOf(context.greenUrl), [green.pid]))
+    .filter((s) => s.application_name === copyApplicationName(context.names)).map((s) => s.pid)])];
+  const onBlue = (await otherSessions(admin, database, [])).filter((s) => s.application_name === copyApplicationName(context.names)).map((s) => s.pid);
+  if (onGreen.length + onBlue.length === 0) return;
+  await endSessions(green, onGreen, context.clock, WAIT_MS, 'ending the copy an earlier run left on green');
+  await endSessions(admin, onBlue, context.clock, WAIT_MS, 'ending the dump an earlier run left on blue');
+  context.io.err(`ended ${onGreen.length} copy session(s) on green and ${onBlue.length} dump session(s) on blue left by an earlier run`);
+}
+
 /**
  * `attach` on a green that is a clone of blue (Aurora's copy-on-write clone, or any physical copy):
  * drop what the clone copied, create the subscription disabled with no initial copy and no new slot,
@@ -176,64 +328,86 @@ function publisherConnection(context: BlueGreenContext): string {
  */
 export async function attachClone(context: BlueGreenContext, options: { cloneLsn?: string }): Promise<void> {
   const { names } = context;
-  if (!context.replicationPassword) throw refuse('attach needs the replication user\'s password in BLUEGREEN_REPLICATION_PASSWORD');
-  await withDatabase(context.blueUrl, async (blue) => {
-    if (!(await slotExists(blue, names))) throw refuse(`blue has no slot ${names.slot}: run "prepare --for-clone" before cloning green`);
-  });
-  await withDatabase(context.greenUrl, async (green) => {
-    const subscription = green.escapeIdentifier(names.subscription);
-    if (!(await subscriptionExists(green, names))) {
-      const cloneLsn = options.cloneLsn ?? (await scalar<string>(green, 'SELECT aurora_volume_logical_start_lsn()').catch(() => {
-        throw refuse('green has no aurora_volume_logical_start_lsn(); give the LSN the clone is consistent at with --clone-lsn');
-      }));
-      // The clone copied blue's publication (and, on Aurora, any subscriptions): green must not publish or subscribe as blue did.
-      await green.query(`DROP PUBLICATION IF EXISTS ${green.escapeIdentifier(names.publication)}`);
-      await green.query('BEGIN');
-      await green.query(`CREATE SUBSCRIPTION ${subscription} CONNECTION ${green.escapeLiteral(publisherConnection(context))}
-        PUBLICATION ${green.escapeIdentifier(names.publication)}
-        WITH (create_slot = false, slot_name = ${green.escapeLiteral(names.slot)}, copy_data = false, enabled = false)`);
-      await green.query(`SELECT pg_replication_origin_advance('pg_' || oid, $1::pg_lsn) FROM pg_subscription
-        WHERE subname = $2 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [cloneLsn, names.subscription]);
-      await green.query('COMMIT');
-      context.io.err(`green's subscription starts after ${cloneLsn}`);
-    }
-    await green.query(`ALTER SUBSCRIPTION ${subscription} ENABLE`);
+  requirePassword(context, 'attach');
+  await step(context, async (admin, database) => {
+    refuseIfCutOver(await blueDatabaseState(admin, database, names), 'attach');
+    if (!(await slotOnBlue(admin, names, database))) throw refuse(`blue has no slot ${names.slot}: run "prepare --for-clone" before cloning green`);
+    await withDatabase(targets(context).green, async (green) => {
+      const subscription = green.escapeIdentifier(names.subscription);
+      if (!(await subscriptionOnGreen(green, names))) {
+        const cloneLsn = options.cloneLsn ?? (await scalar<string>(green, 'SELECT aurora_volume_logical_start_lsn()').catch(() => {
+          throw refuse('green has no aurora_volume_logical_start_lsn(); give the LSN the clone is consistent at with --clone-lsn');
+        }));
+        // The clone copied blue's publication (and, on Aurora, any subscriptions): green must not publish or subscribe as blue did.
+        await green.query(`DROP PUBLICATION IF EXISTS ${green.escapeIdentifier(names.publication)}`);
+        await green.query('BEGIN');
+        await green.query(QUIET_SECRETS);
+        await green.query(createSubscriptionSql(context, green, false));
+        await green.query(`SELECT pg_replication_origin_advance('pg_' || oid, $1::pg_lsn) FROM pg_subscription
+          WHERE subname = $2 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [cloneLsn, names.subscription]);
+        await green.query('COMMIT');
+        context.io.err(`green's subscription starts after ${cloneLsn}`);
+      }
+      await green.query(`ALTER SUBSCRIPTION ${subscription} ENABLE`);
+    });
   });
   context.io.out(`attached the clone: subscription ${names.subscription} replicates from slot ${names.slot}`);
 }
 
 /**
  * `attach` on green (plain PostgreSQL): a slot on blue with an exported snapshot, a copy of blue at
- * exactly that snapshot, and a subscription that starts where the copy ends. The copy and the
- * subscription are committed on green in one transaction, so a crash leaves green untouched or attached.
+ * exactly that snapshot, and a subscription that starts where the copy ends, committed on green in
+ * one transaction with the copy (see copy.ts for why a crash leaves green untouched or attached).
  */
 export async function attach(context: BlueGreenContext): Promise<void> {
   const { names } = context;
-  if (!context.replicationPassword) throw refuse('attach needs the replication user\'s password in BLUEGREEN_REPLICATION_PASSWORD');
-  const attached = await withDatabase(context.greenUrl, (green) => subscriptionExists(green, names));
-  if (!attached) {
-    await withDatabase(context.blueUrl, async (blue) => {
-      if (!(await scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)', [names.publication]))) {
-        throw refuse(`blue has no publication ${names.publication}: run prepare first`);
+  requirePassword(context, 'attach');
+  const { blue: blueTarget, green: greenTarget } = targets(context);
+  const attached = await step(context, async (admin, database) => {
+    refuseIfCutOver(await blueDatabaseState(admin, database, names), 'attach');
+    return withDatabase(greenTarget, async (green) => {
+      await endOrphanedCopies(context, admin, green, database);
+      if (await subscriptionOnGreen(green, names)) {
+        await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} ENABLE`);
+        return true;
       }
-      // A slot without a subscription is left by an attach that died before committing on green: nothing used it.
-      if (await slotExists(blue, names)) await blue.query('SELECT pg_drop_replication_slot($1)', [names.slot]);
+      const published = await withDatabase(blueTarget, (blue) => scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)', [names.publication]));
+      if (!published) throw refuse(`blue has no publication ${names.publication}: run prepare first`);
+      const objects = await userObjects(green);
+      if (objects.length > 0) {
+        throw refuse(`green already has ${objects.length} object(s) (${objects.slice(0, 8).join(', ')}${objects.length > 8 ? ', …' : ''}) but no subscription, and attach copies blue into an empty database; ` +
+          `nothing was changed. Drop them (or recreate green's database), or run attach --clone if green is a clone of blue`);
+      }
+      const slot = await slotOnBlue(admin, names, database);
+      if (slot?.active) throw refuse(`slot ${names.slot} on blue is in use by pid ${slot.activePid}, which is no subscription of this green; choose another BLUEGREEN_NAME`);
+      // No subscription and no copy left running: nothing can use this slot, and its snapshot is gone.
+      if (slot) await admin.query('SELECT pg_drop_replication_slot($1)', [names.slot]);
+
+      const replication = await connect(blueTarget, { replication: 'database' } as never);
+      try {
+        const { rows } = await replication.query(`CREATE_REPLICATION_SLOT ${replication.escapeIdentifier(names.slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`);
+        const { consistent_point: lsn, snapshot_name: snapshot } = rows[0];
+        await context.reach?.('attach:after-slot');
+        await copyBlueIntoGreen({
+          pgBinDir: context.pgBinDir,
+          blue: blueTarget,
+          green: greenTarget,
+          snapshot,
+          finalSql: `${QUIET_SECRETS}\n${createSubscriptionSql(context, green, false)};`,
+          lockKey: lockKey(names.subscription),
+          applicationName: copyApplicationName(names),
+          reach: context.reach,
+        });
+        context.io.err(`copied blue at ${lsn} into green`);
+      } finally {
+        await replication.end();
+      }
+      await context.reach?.('attach:after-copy');
+      if (!(await subscriptionOnGreen(green, names))) throw new CliError('the copy finished but green has no subscription', ExitCode.stopped);
+      await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} ENABLE`);
+      return false;
     });
-    await withDatabase(context.blueUrl, async (replication) => {
-      const { rows } = await replication.query(`CREATE_REPLICATION_SLOT ${replication.escapeIdentifier(names.slot)} LOGICAL pgoutput EXPORT_SNAPSHOT`);
-      const { consistent_point: lsn, snapshot_name: snapshot } = rows[0];
-      context.reach?.('attach:after-slot');
-      const dump = await runTool(join(context.pgBinDir, 'pg_dump'), context.blueUrl, ['--snapshot', snapshot, '--no-publications', '--no-subscriptions', '--no-owner', '--no-privileges']);
-      context.reach?.('attach:after-dump');
-      const subscription = `CREATE SUBSCRIPTION ${replication.escapeIdentifier(names.subscription)}
-        CONNECTION ${replication.escapeLiteral(publisherConnection(context))}
-        PUBLICATION ${replication.escapeIdentifier(names.publication)}
-        WITH (create_slot = false, slot_name = ${replication.escapeLiteral(names.slot)}, copy_data = false, enabled = false);`;
-      await runTool(join(context.pgBinDir, 'psql'), context.greenUrl, ['--no-psqlrc', '--quiet', '--single-transaction', '-v', 'ON_ERROR_STOP=1'], `${dump}\n${subscription}\n`);
-      context.io.err(`copied blue at ${lsn} into green`);
-    }, { replication: 'database' } as never);
-  }
-  await withDatabase(context.greenUrl, (green) => green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} ENABLE`));
+  });
   context.io.out(attached ? `green was already attached; subscription ${names.subscription} enabled` : `attached green: subscription ${names.subscription} replicates from slot ${names.slot}`);
 }
 
@@ -248,16 +422,18 @@ export interface Lag {
 /** `lag`: bytes of WAL blue holds for green, and time since green last confirmed. */
 export async function lag(context: BlueGreenContext, print = true): Promise<Lag> {
   const { names } = context;
-  const fromBlue = await withDatabase(context.blueUrl, async (blue) => {
-    const { rows } = await blue.query(
-      'SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()',
-      [names.slot],
+  const { admin, green } = targets(context);
+  const database = databaseOf(context.blueUrl);
+  const fromBlue = await withDatabase(admin, async (sql) => {
+    const { rows } = await sql.query(
+      'SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = $1 AND database = $2',
+      [names.slot, database],
     );
     if (rows.length === 0) throw refuse(`blue has no replication slot ${names.slot}: attach first`);
     return { active: Boolean(rows[0].active), lagBytes: Number(rows[0].lag) };
   });
-  const secondsSinceConfirmed = await withDatabase(context.greenUrl, (green) =>
-    scalar<string | null>(green, 'SELECT extract(epoch FROM now() - latest_end_time) FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL', [names.subscription]));
+  const secondsSinceConfirmed = await withDatabase(green, (sql) =>
+    scalar<string | null>(sql, 'SELECT extract(epoch FROM now() - latest_end_time) FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL', [names.subscription]));
   const result: Lag = { slot: names.slot, ...fromBlue, secondsSinceConfirmed: secondsSinceConfirmed === null || secondsSinceConfirmed === undefined ? null : Number(secondsSinceConfirmed) };
   if (print) {
     if (context.json) context.io.out(JSON.stringify(result));
@@ -267,136 +443,212 @@ export async function lag(context: BlueGreenContext, print = true): Promise<Lag>
 }
 
 export interface CutoverResult {
+  /** From blue turning read-only (in the first run that froze it) until green held every write and sequence. */
   readonly writeFreezeMs: number;
+  readonly frozenSince: string;
+  readonly cutOverAt: string;
   readonly sequencesCopied: number;
   readonly tablesCompared: number;
 }
 
+const tableSet = (tables: readonly LeafTable[]) => new Set(tables.map((table) => table.name));
+
+/** Tables and sequences on one side only: DDL after attach, which logical replication does not carry. */
+async function schemaDrift(blue: Sql, green: Sql): Promise<string[]> {
+  const [blueTables, greenTables, blueSequences, greenSequences] = await Promise.all([
+    leafTables(blue).then(tableSet), leafTables(green).then(tableSet),
+    sequences(blue).then((list) => new Set(list.map((s) => s.name))), sequences(green).then((list) => new Set(list.map((s) => s.name))),
+  ]);
+  const onlyIn = (kind: string, side: string, mine: Set<string>, theirs: Set<string>) => [...mine].filter((name) => !theirs.has(name)).map((name) => `${kind} ${name} only on ${side}`);
+  return [
+    ...onlyIn('table', 'blue', blueTables, greenTables), ...onlyIn('table', 'green', greenTables, blueTables),
+    ...onlyIn('sequence', 'blue', blueSequences, greenSequences), ...onlyIn('sequence', 'green', greenSequences, blueSequences),
+  ];
+}
+
 /**
- * `cutover`: refuses while other sessions use blue (listed; --terminate ends them). Stops writes on
- * blue, waits until green has confirmed all of blue's WAL, copies every sequence, compares row
- * counts, drops the subscription, and reports how long writes were frozen.
+ * `cutover`. Why no acknowledged write can be missed: the runner reads blue's final WAL position
+ * only while it holds EXCLUSIVE locks on every table (no write is in progress and none can start)
+ * and after every other session on blue has been ended and has exited; green must confirm that
+ * position before anything else happens. Before the locks go, blue's database is closed to new
+ * connections and every session is ended again, so nothing can write on blue afterwards. Each change
+ * of state is recorded on blue (the marker, read-only, closed) so a re-run after a crash at any
+ * instant knows where it stands and repeats the part that is not done.
  */
 export async function cutover(context: BlueGreenContext, options: { terminate: boolean; timeoutMs: number }): Promise<CutoverResult> {
   const { names, clock } = context;
-  const database = databaseOf(context.blueUrl);
-  return withDatabase(context.blueUrl, async (blue) => {
-    await writableSession(blue);
-    const attached = await withDatabase(context.greenUrl, (green) => subscriptionExists(green, names));
-    if (!attached) {
-      const frozen = await blueIsFrozen(blue, database);
-      throw frozen
-        ? refuse(`already cut over: green has no subscription ${names.subscription} and blue is read-only; point traffic at green`)
-        : refuse(`green has no subscription ${names.subscription}: attach first`);
-    }
-    const { rows: sessions } = await blue.query(
-      `SELECT pid, usename, application_name, host(client_addr) AS client_addr, state FROM pg_stat_activity
-        WHERE datname = $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid() ORDER BY pid`,
-      [database],
-    );
-    if (sessions.length > 0 && !options.terminate) {
-      throw refuse(`sessions still use blue; stop them or add --terminate: ${sessions.map((s) => `pid ${s.pid} ${s.usename}@${s.client_addr ?? 'local'} (${s.application_name || 'no name'}, ${s.state})`).join('; ')}`);
-    }
-    const frozenAt = clock.now();
-    await blue.query(`ALTER DATABASE ${blue.escapeIdentifier(database)} SET default_transaction_read_only = on`);
-    for (const session of sessions) await blue.query('SELECT pg_terminate_backend($1)', [session.pid]);
-    context.io.err(`blue is read-only; ${sessions.length} session(s) ended`);
-    context.reach?.('cutover:after-freeze');
+  const result = await step(context, async (admin, database) => {
+    let state = await blueDatabaseState(admin, database, names);
+    if (state.marker?.state === 'cut-over') return finishCutover(context, admin, database, state.marker, 0, 0);
+    const wasFrozen = state.marker?.state === 'frozen' ? state.marker : undefined;
+    // Closed by a run that died before it recorded the cut-over: open again to verify from the start.
+    if (!state.acceptsConnections && wasFrozen) await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS true`);
 
-    const finalLsn = await scalar<string>(blue, 'SELECT pg_current_wal_lsn()');
-    for (;;) {
-      const caughtUp = await scalar<boolean>(blue, 'SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2 AND database = current_database()', [finalLsn, names.slot]);
-      if (caughtUp) break;
-      if (clock.now() - frozenAt > options.timeoutMs) {
-        throw new CliError(`green did not confirm blue's WAL up to ${finalLsn} within ${formatDuration(options.timeoutMs)}; blue stays read-only (run abort to give it back)`, ExitCode.timeout);
-      }
-      await clock.sleep(100);
-    }
+    const blue = await connect(targets(context).blue);
+    try {
+      await writableSession(blue);
+      return await withDatabase(targets(context).green, async (green) => {
+        const subscription = await subscriptionOnGreen(green, names);
+        if (!subscription) {
+          throw refuse(wasFrozen
+            ? `green has no subscription ${names.subscription} though a cut-over froze blue at ${wasFrozen.frozenSince}: an abort was interrupted; run abort again`
+            : `green has no subscription ${names.subscription}: attach first`);
+        }
+        const stays = wasFrozen ? `blue stays read-only since ${wasFrozen.frozenSince}` : 'nothing was changed';
+        const drift = await schemaDrift(blue, green);
+        if (drift.length > 0) throw refuse(`blue and green differ in tables or sequences (DDL is not replicated): ${drift.join('; ')}; ${stays}`);
+        const sessions = await otherSessions(admin, database, [blue.pid]);
+        if (sessions.length > 0 && !options.terminate) throw refuse(`sessions still use blue; stop them or add --terminate: ${describeSessions(sessions)}; ${stays}`);
+        if (!subscription.enabled) await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} ENABLE`);
 
-    const result = await withDatabase(context.greenUrl, async (green) => {
-      const { rows: sequences } = await blue.query('SELECT schemaname, sequencename, last_value FROM pg_sequences WHERE last_value IS NOT NULL');
-      for (const { schemaname, sequencename, last_value: value } of sequences) {
-        // Never move a green sequence backwards: a re-run after green handed out values must not reissue them.
-        await green.query(`SELECT setval($1::regclass, greatest($2::bigint, (SELECT coalesce(last_value, $2::bigint) FROM pg_sequences WHERE schemaname = $3 AND sequencename = $4)), true)`,
-          [`${green.escapeIdentifier(schemaname)}.${green.escapeIdentifier(sequencename)}`, value, schemaname, sequencename]);
-      }
-      context.reach?.('cutover:after-sequences');
-      const { rows: tables } = await blue.query('SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1, 2', [names.publication]);
-      const mismatches: string[] = [];
-      for (const { schemaname, tablename } of tables) {
-        const name = `${blue.escapeIdentifier(schemaname)}.${blue.escapeIdentifier(tablename)}`;
-        const [onBlue, onGreen] = await Promise.all([scalar<string>(blue, `SELECT count(*) FROM ${name}`), scalar<string>(green, `SELECT count(*) FROM ${name}`)]);
-        if (onBlue !== onGreen) mismatches.push(`${schemaname}.${tablename}: blue ${onBlue}, green ${onGreen}`);
-      }
-      if (mismatches.length > 0) throw refuse(`row counts differ, so the subscription is kept and blue stays read-only: ${mismatches.join('; ')}`);
-      await green.query(`DROP SUBSCRIPTION ${green.escapeIdentifier(names.subscription)}`);
-      return { writeFreezeMs: clock.now() - frozenAt, sequencesCopied: sequences.length, tablesCompared: tables.length };
-    });
-    if (context.json) context.io.out(JSON.stringify(result));
-    else {
-      context.io.out(`cut over: writes were frozen for ${result.writeFreezeMs} ms; ${result.sequencesCopied} sequences copied, ${result.tablesCompared} tables match`);
-      context.io.out('Now point Keycloak at green: re-point the writer DNS name (or KC_DB_URL) to green\'s writer endpoint and restart or let the pool reconnect.');
+        let frozenSince = wasFrozen?.frozenSince;
+        if (!frozenSince) {
+          frozenSince = await serverNow(admin);
+          await admin.query('BEGIN');
+          await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} SET default_transaction_read_only = on`);
+          await setMarker(admin, database, { state: 'frozen', name: names.publication, frozenSince });
+          await admin.query('COMMIT');
+        }
+        context.io.err(`blue is read-only for new sessions since ${frozenSince}`);
+        await context.reach?.('cutover:after-freeze');
+        // Sessions that connected before the freeze can still write until they are ended.
+        await endSessions(admin, sessions.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions on blue');
+
+        const tables = await leafTables(blue);
+        await blue.query('BEGIN');
+        await blue.query(`SET LOCAL lock_timeout = ${WAIT_MS}`);
+        if (tables.length > 0) await blue.query(`LOCK TABLE ${tables.map((table) => table.name).join(', ')} IN EXCLUSIVE MODE`);
+        await context.reach?.('cutover:after-lock');
+        const arrived = await otherSessions(admin, database, [blue.pid]);
+        await endSessions(admin, arrived.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions that connected to blue during the freeze');
+        context.io.err(`blue's tables are locked; ${sessions.length + arrived.length} session(s) ended`);
+
+        const finalLsn = await scalar<string>(blue, 'SELECT pg_current_wal_insert_lsn()');
+        const waitStart = clock.now();
+        while (!(await scalar<boolean>(admin, 'SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2 AND database = $3', [finalLsn, names.slot, database]))) {
+          if (clock.now() - waitStart > options.timeoutMs) {
+            throw new CliError(`green did not confirm blue's WAL up to ${finalLsn} within ${Math.round(options.timeoutMs / 1000)} s; blue stays read-only (run cutover again, or abort to give blue its writes back)`, ExitCode.timeout);
+          }
+          await clock.sleep(50);
+        }
+
+        let sequencesCopied = 0;
+        for (const sequence of await sequences(blue)) {
+          const target = sequenceTarget(await readSequence(blue, sequence.name), await readSequence(green, sequence.name), sequence);
+          if (target) await green.query(`SELECT setval($1::regclass, $2::bigint, $3)`, [sequence.name, target.lastValue.toString(), target.isCalled]);
+          sequencesCopied++;
+        }
+        await context.reach?.('cutover:after-sequences');
+
+        const compared = [...new Set([...tableSet(tables), ...tableSet(await leafTables(green))])].sort();
+        const mismatches: string[] = [];
+        for (const name of compared) {
+          const count = (sql: Sql) => scalar<string>(sql, `SELECT count(*) FROM ${name}`).catch(() => 'missing');
+          const [onBlue, onGreen] = await Promise.all([count(blue), count(green)]);
+          if (onBlue !== onGreen) mismatches.push(`${name}: blue ${onBlue}, green ${onGreen}`);
+        }
+        if (mismatches.length > 0) {
+          throw new CliError(`row counts differ after green confirmed all of blue's WAL, so the subscription is kept and blue stays read-only (re-run cutover once explained, or abort): ${mismatches.join('; ')}`, ExitCode.stopped);
+        }
+
+        // Green holds everything: close blue for good before the locks go, then record the cut-over.
+        await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS false`);
+        const late = await otherSessions(admin, database, [blue.pid]);
+        await endSessions(admin, late.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions left on blue');
+        await context.reach?.('cutover:after-disallow');
+        // One transaction: blue no longer publishes, and the cut-over is recorded, or neither.
+        await blue.query(`DROP PUBLICATION IF EXISTS ${blue.escapeIdentifier(names.publication)}`);
+        await dropReplicationUser(blue, names);
+        const cutOverAt = await serverNow(blue);
+        const marker: Marker = { state: 'cut-over', name: names.publication, frozenSince, cutOverAt };
+        await setMarker(blue, database, marker);
+        await blue.query('COMMIT');
+        await context.reach?.('cutover:after-mark');
+        return finishCutover(context, admin, database, marker, sequencesCopied, compared.length);
+      });
+    } finally {
+      await blue.end();
     }
-    return result;
   });
+  if (context.json) context.io.out(JSON.stringify(result));
+  else {
+    context.io.out(`cut over: writes were frozen for ${result.writeFreezeMs} ms (blue read-only since ${result.frozenSince}, green complete at ${result.cutOverAt}); ${result.sequencesCopied} sequences copied, ${result.tablesCompared} tables match`);
+    context.io.out('Now point Keycloak at green: re-point the writer DNS name (or KC_DB_URL) to green\'s writer endpoint and restart or let the pool reconnect.');
+  }
+  return result;
 }
 
-async function blueIsFrozen(blue: Sql, database: string): Promise<boolean> {
-  return scalar<boolean>(blue, `SELECT EXISTS (SELECT 1 FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
-    WHERE d.datname = $1 AND s.setrole = 0 AND 'default_transaction_read_only=on' = ANY (s.setconfig))`, [database]);
+async function dropReplicationUser(blue: Sql, names: Names): Promise<void> {
+  if (!(await scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]))) return;
+  await blue.query(`DROP OWNED BY ${blue.escapeIdentifier(names.replicationUser)}`);
+  await blue.query(`DROP ROLE ${blue.escapeIdentifier(names.replicationUser)}`);
 }
 
-/** `abort` before cut-over: removes subscription, slot, publication and user, and gives blue its writes back. */
-export async function abort(context: BlueGreenContext): Promise<void> {
+/** After the cut-over is recorded: green's subscription and blue's slot go. Repeatable. */
+async function finishCutover(context: BlueGreenContext, admin: Sql, database: string, marker: Marker & { state: 'cut-over' }, sequencesCopied: number, tablesCompared: number): Promise<CutoverResult> {
   const { names } = context;
-  const database = databaseOf(context.blueUrl);
-  await withDatabase(context.blueUrl, async (blue) => {
-    await writableSession(blue);
-    const attached = await withDatabase(context.greenUrl, async (green) => {
-      const exists = await subscriptionExists(green, names);
-      if (exists) {
-        await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} DISABLE`);
-        await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} SET (slot_name = NONE)`);
-        await green.query(`DROP SUBSCRIPTION ${green.escapeIdentifier(names.subscription)}`);
-      }
-      return exists;
-    });
-    if (!attached && (await blueIsFrozen(blue, database)) && !(await slotExists(blue, names))) {
-      throw refuse('cut-over has completed (green has no subscription and blue is read-only); abort would give blue its writes back beside green');
-    }
-    if (await slotExists(blue, names)) {
-      await blue.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [names.slot]);
-      await blue.query('SELECT pg_drop_replication_slot($1)', [names.slot]);
-    }
-    await blue.query(`DROP PUBLICATION IF EXISTS ${blue.escapeIdentifier(names.publication)}`);
-    if (await scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser])) {
-      await blue.query(`DROP OWNED BY ${blue.escapeIdentifier(names.replicationUser)}`);
-      await blue.query(`DROP ROLE ${blue.escapeIdentifier(names.replicationUser)}`);
-    }
-    await blue.query(`ALTER DATABASE ${blue.escapeIdentifier(database)} RESET default_transaction_read_only`);
+  await withDatabase(targets(context).green, async (green) => {
+    if (!(await subscriptionOnGreen(green, names))) return;
+    const subscription = green.escapeIdentifier(names.subscription);
+    await green.query(`ALTER SUBSCRIPTION ${subscription} DISABLE`);
+    await green.query(`ALTER SUBSCRIPTION ${subscription} SET (slot_name = NONE)`);
+    await green.query(`DROP SUBSCRIPTION ${subscription}`);
   });
-  context.io.out(`aborted: subscription, slot ${names.slot}, publication ${names.publication} and user ${names.replicationUser} removed; blue takes writes`);
+  await dropSlot(context, admin, database);
+  const left = (await scalar<boolean>(admin, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]))
+    ? `; the replication user ${names.replicationUser} is left on blue's server (DROP OWNED BY and DROP ROLE it there)` : '';
+  if (left || sequencesCopied + tablesCompared === 0) context.io.err(`the cut-over completed at ${marker.cutOverAt}${left}`);
+  return { writeFreezeMs: await millisecondsBetween(admin, marker.frozenSince, marker.cutOverAt), frozenSince: marker.frozenSince, cutOverAt: marker.cutOverAt, sequencesCopied, tablesCompared };
+}
+
+/** Drops blue's slot once nothing streams from it (the walsender of a just-disabled subscription exits on its own). */
+async function dropSlot(context: BlueGreenContext, admin: Sql, database: string): Promise<void> {
+  const slot = await slotOnBlue(admin, context.names, database);
+  if (!slot) return;
+  if (slot.activePid !== null) await endSessions(admin, [slot.activePid], context.clock, WAIT_MS, `ending the walsender of slot ${context.names.slot}`);
+  await admin.query('SELECT pg_drop_replication_slot($1)', [context.names.slot]);
 }
 
 /**
- * Runs pg_dump or psql against `url`. The password goes through PGPASSWORD, never the command line
- * (where `ps` shows it); output is returned and stdin fed without a shell.
+ * `abort` before the cut-over completes: removes subscription, slot, publication and user, and gives
+ * blue its writes back. Says what it leaves on green: the copy of blue's data.
  */
-function runTool(binary: string, url: string, args: string[], input?: string): Promise<string> {
-  const connection = new URL(url);
-  const password = decodeURIComponent(connection.password);
-  connection.password = '';
-  return new Promise((resolve, reject) => {
-    const child = spawn(binary, [...args, '--dbname', connection.toString()], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, ...(password && { PGPASSWORD: password }) },
+export async function abort(context: BlueGreenContext): Promise<void> {
+  const { names } = context;
+  const leftOnGreen = await step(context, async (admin, database) => {
+    const state = await blueDatabaseState(admin, database, names);
+    if (state.marker?.state === 'cut-over') {
+      throw refuse(`the cut-over completed at ${state.marker.cutOverAt} (green has every write since); abort would give blue its writes back beside green`);
+    }
+    if (!state.acceptsConnections && state.marker) await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS true`);
+    const objects = await withDatabase(targets(context).green, async (green) => {
+      await endOrphanedCopies(context, admin, green, database);
+      if (await subscriptionOnGreen(green, names)) {
+        const subscription = green.escapeIdentifier(names.subscription);
+        await green.query(`ALTER SUBSCRIPTION ${subscription} DISABLE`);
+        await green.query(`ALTER SUBSCRIPTION ${subscription} SET (slot_name = NONE)`);
+        await green.query(`DROP SUBSCRIPTION ${subscription}`);
+      }
+      return userObjects(green);
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.stderr.on('data', (chunk) => (err += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new CliError(`${binary.split('/').pop()} failed (${code}): ${err.trim()}`, ExitCode.refused))));
-    child.stdin.end(input ?? '');
+    await context.reach?.('abort:after-subscription');
+    await dropSlot(context, admin, database);
+    await withDatabase(targets(context).blue, async (blue) => {
+      await writableSession(blue);
+      await blue.query(`DROP PUBLICATION IF EXISTS ${blue.escapeIdentifier(names.publication)}`);
+      await dropReplicationUser(blue, names);
+    });
+    if (state.marker) {
+      await admin.query('BEGIN');
+      await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} RESET default_transaction_read_only`);
+      await setMarker(admin, database, undefined);
+      await admin.query('COMMIT');
+    }
+    return objects;
   });
+  context.io.out(`aborted: subscription, slot ${names.slot}, publication ${names.publication} and user ${names.replicationUser} removed; blue takes writes`);
+  if (leftOnGreen.length > 0) {
+    context.io.out(`green keeps ${leftOnGreen.length} object(s) copied from blue (${leftOnGreen.slice(0, 8).join(', ')}${leftOnGreen.length > 8 ? ', …' : ''}); drop them or recreate green's database before attaching again`);
+  }
 }
+

@@ -1,0 +1,49 @@
+import { lockKey } from '../cli/bluegreen/copy';
+import { formatMarker, parseMarker } from '../cli/bluegreen/marker';
+import { sequenceTarget } from '../cli/bluegreen/sequences';
+
+describe('sequenceTarget', () => {
+  const ascending = { increment: 1n, cycle: false };
+  const descending = { increment: -1n, cycle: false };
+
+  test.each([
+    ['ascending, green behind', { lastValue: 105n, isCalled: true }, { lastValue: 6n, isCalled: true }, ascending, { lastValue: 105n, isCalled: true }],
+    ['ascending, green ahead (it handed out values already)', { lastValue: 105n, isCalled: true }, { lastValue: 200n, isCalled: true }, ascending, undefined],
+    ['ascending, equal', { lastValue: 105n, isCalled: true }, { lastValue: 105n, isCalled: true }, ascending, undefined],
+    ['ascending, blue never called, green at the same start', { lastValue: 1n, isCalled: false }, { lastValue: 1n, isCalled: false }, ascending, undefined],
+    ['ascending, blue called once from the start', { lastValue: 1n, isCalled: true }, { lastValue: 1n, isCalled: false }, ascending, { lastValue: 1n, isCalled: true }],
+    // The defect: blue handed out -1 … -105, green stood at -6 and must not move back towards -1.
+    ['descending, green behind', { lastValue: -105n, isCalled: true }, { lastValue: -6n, isCalled: true }, descending, { lastValue: -105n, isCalled: true }],
+    ['descending, green ahead', { lastValue: -105n, isCalled: true }, { lastValue: -300n, isCalled: true }, descending, undefined],
+    ['increment 7, green one step behind', { lastValue: 121n, isCalled: true }, { lastValue: 114n, isCalled: true }, { increment: 7n, cycle: false }, { lastValue: 121n, isCalled: true }],
+    ['cycling: blue wrapped below green, still taken', { lastValue: 2n, isCalled: true }, { lastValue: 90n, isCalled: true }, { increment: 1n, cycle: true }, { lastValue: 2n, isCalled: true }],
+    ['cycling: equal', { lastValue: 2n, isCalled: true }, { lastValue: 2n, isCalled: true }, { increment: 1n, cycle: true }, undefined],
+  ])('%s', (_name, blue, green, shape, expected) => {
+    expect(sequenceTarget(blue, green, shape)).toEqual(expected);
+  });
+});
+
+describe('cut-over marker', () => {
+  test('round-trips both states', () => {
+    const frozen = { state: 'frozen', name: 'keycloak_bluegreen', frozenSince: '2026-12-01T10:00:00.000000Z' } as const;
+    const done = { ...frozen, state: 'cut-over', cutOverAt: '2026-12-01T10:00:01.500000Z' } as const;
+    expect(formatMarker(frozen)).toBe('keycloak-aurora-dr bluegreen keycloak_bluegreen: frozen since 2026-12-01T10:00:00.000000Z');
+    expect(parseMarker(formatMarker(frozen))).toEqual(frozen);
+    expect(parseMarker(formatMarker(done))).toEqual(done);
+  });
+
+  test.each([null, undefined, '', 'Keycloak production database', 'keycloak-aurora-dr bluegreen X: frozen since now'])('%p is no marker', (comment) => {
+    expect(parseMarker(comment)).toBeUndefined();
+  });
+});
+
+describe('lockKey', () => {
+  test('is a stable signed 32-bit integer per name', () => {
+    expect(lockKey('keycloak/keycloak_bluegreen')).toBe(lockKey('keycloak/keycloak_bluegreen'));
+    expect(lockKey('keycloak/keycloak_bluegreen')).not.toBe(lockKey('spare/keycloak_bluegreen'));
+    for (const name of ['a', 'keycloak/keycloak_bluegreen', 'x'.repeat(200)]) {
+      expect(Number.isInteger(lockKey(name))).toBe(true);
+      expect(Math.abs(lockKey(name))).toBeLessThanOrEqual(2 ** 31);
+    }
+  });
+});
