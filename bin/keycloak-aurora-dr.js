@@ -1,18 +1,43 @@
 #!/usr/bin/env node
-// The operations CLI. It is bundled from cli/ with esbuild on each run (about 0.1 s), so it always
-// matches the sources and the environments in this checkout.
-const { buildSync } = require('esbuild');
+// The operations CLI. It is bundled from cli/ with esbuild when a source it was built from has
+// changed since (about 0.1 s), so it always matches the sources and the environments in this checkout.
+const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const bundle = path.join(root, 'node_modules', '.cache', 'keycloak-aurora-dr', 'cli.js');
-buildSync({
-  entryPoints: [path.join(root, 'cli', 'main.ts')],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  packages: 'external',
-  target: 'node20',
-  logLevel: 'warning',
-});
+const metafile = `${bundle}.meta.json`;
+
+function upToDate() {
+  try {
+    const built = fs.statSync(bundle).mtimeMs;
+    const { inputs } = JSON.parse(fs.readFileSync(metafile, 'utf8'));
+    return Object.keys(inputs).every((input) => fs.statSync(path.join(root, input)).mtimeMs <= built);
+  } catch {
+    return false;
+  }
+}
+
+if (!upToDate()) {
+  const result = require('esbuild').buildSync({
+    absWorkingDir: root,
+    entryPoints: [path.join(root, 'cli', 'main.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    packages: 'external',
+    target: 'node20',
+    logLevel: 'warning',
+    metafile: true,
+    write: false,
+  });
+  // Renamed into place, so that a CLI starting meanwhile reads the old bundle or the new one, never half of one.
+  const replace = (file, contents) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.${process.pid}`, contents);
+    fs.renameSync(`${file}.${process.pid}`, file);
+  };
+  replace(bundle, result.outputFiles[0].contents);
+  replace(metafile, JSON.stringify(result.metafile));
+}
 require(bundle);

@@ -1,9 +1,11 @@
-/** AWS clients, one per Region, made on first use; tests pass their own factory. */
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { RDSClient } from '@aws-sdk/client-rds';
-import { Route53Client } from '@aws-sdk/client-route-53';
-import { STSClient } from '@aws-sdk/client-sts';
-import { isThrottlingError } from '@smithy/core/retry';
+/**
+ * AWS clients, one per Region, made on first use; tests pass their own factory. The SDK is loaded on
+ * first use too: the blue/green steps never touch AWS and should not pay for loading it.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { RDSClient } from '@aws-sdk/client-rds';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { CliError, ExitCode } from './errors';
 
 export interface AwsClients {
@@ -23,10 +25,10 @@ export function awsClients(): AwsClients {
     return cache.get(key) as T;
   };
   return {
-    rds: (region) => once(`rds:${region}`, () => new RDSClient({ region, ...SDK_OPTIONS })),
-    ec2: (region) => once(`ec2:${region}`, () => new EC2Client({ region, ...SDK_OPTIONS })),
-    sts: (region) => once(`sts:${region}`, () => new STSClient({ region, ...SDK_OPTIONS })),
-    route53: () => once('route53', () => new Route53Client({ region: 'us-east-1', ...SDK_OPTIONS })),
+    rds: (region) => once(`rds:${region}`, () => new (require('@aws-sdk/client-rds') as typeof import('@aws-sdk/client-rds')).RDSClient({ region, ...SDK_OPTIONS })),
+    ec2: (region) => once(`ec2:${region}`, () => new (require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2')).EC2Client({ region, ...SDK_OPTIONS })),
+    sts: (region) => once(`sts:${region}`, () => new (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient({ region, ...SDK_OPTIONS })),
+    route53: () => once('route53', () => new (require('@aws-sdk/client-route-53') as typeof import('@aws-sdk/client-route-53')).Route53Client({ region: 'us-east-1', ...SDK_OPTIONS })),
   };
 }
 
@@ -59,6 +61,7 @@ export async function callAws<T>(what: string, call: () => Promise<T>, clock: Cl
       return await call();
     } catch (error) {
       const { name, message } = error as Error;
+      const { isThrottlingError } = require('@smithy/core/retry') as typeof import('@smithy/core/retry');
       if (isThrottlingError(error as Parameters<typeof isThrottlingError>[0]) && attempt < attempts) {
         await clock.sleep(1000 * 2 ** (attempt - 1));
         continue;
