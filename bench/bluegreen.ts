@@ -1,7 +1,7 @@
 /**
  * Blue/green under load, on two real PostgreSQL servers on this machine:
  * the write-freeze time of the cut-over and the rate at which green catches up, while pgbench
- * writes to blue at a steady rate. Run with `bench/bluegreen [scale] [tps] [runs]`.
+ * writes to blue at a steady rate. Run with `bench/bluegreen [scale] [tps] [runs] [--no-row-counts]`.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import { run } from '../cli/program';
 import { awsClients } from '../cli/aws';
 import { postgresBinDir, startPostgres } from '../test/postgres-harness';
 
-const [scale = 10, tps = 300, runs = 3] = process.argv.slice(2).map(Number);
+const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const [scale = 10, tps = 300, runs = 3] = process.argv.slice(2).filter((arg) => !arg.startsWith('--')).map(Number);
 const bin = postgresBinDir();
 
 async function sql<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
@@ -79,17 +80,80 @@ async function once(runNumber: number) {
     await slot.end();
 
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const cut = JSON.parse(await step(env, 'cutover', '--terminate', '--json'));
+    const writer = new SwitchingWriter(blueUrl);
+    const writing = writer.run();
+    await writer.acknowledged(50);
+    const cut = JSON.parse(await step(env, 'cutover', '--terminate', '--json', ...flags));
+    // Keycloak moves to green once the cut-over says green is complete.
+    writer.switchTo(green.url('bench'));
+    await writer.acknowledged(50);
+    writer.stop();
+    await writing;
     load.kill('SIGTERM');
-    return { run: runNumber, size, attachMs, backlogBytes, catchUpMs, catchUpRate, freezeMs: cut.writeFreezeMs as number };
+    return { run: runNumber, size, attachMs, backlogBytes, catchUpMs, catchUpRate, freezeMs: cut.writeFreezeMs as number, writerGapMs: writer.longestGapMs() };
   } finally {
     blue.stop();
     green.stop();
   }
 }
 
+/**
+ * A client that writes one row after another on blue, as fast as blue acknowledges, and moves to green
+ * when told: its longest gap between two acknowledged writes is the freeze as a writer sees it.
+ */
+class SwitchingWriter {
+  private url: string;
+  private running = true;
+  private readonly acks: number[] = [];
+  private waiters: { count: number; resolve: () => void }[] = [];
+
+  constructor(url: string) {
+    this.url = url;
+  }
+
+  switchTo(url: string): void {
+    this.url = url;
+    this.client?.end().catch(() => undefined);
+  }
+
+  stop(): void {
+    this.running = false;
+  }
+
+  acknowledged(more: number): Promise<void> {
+    const count = this.acks.length + more;
+    return new Promise((resolve) => this.waiters.push({ count, resolve }));
+  }
+
+  longestGapMs(): number {
+    return Math.max(...this.acks.slice(1).map((at, i) => at - this.acks[i]));
+  }
+
+  private client?: Client;
+
+  async run(): Promise<void> {
+    while (this.running) {
+      const url = this.url;
+      try {
+        this.client = new Client({ connectionString: url });
+        this.client.on('error', () => undefined);
+        await this.client.connect();
+        while (this.running && url === this.url) {
+          await this.client.query('INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, 1, 0, now())');
+          this.acks.push(performance.now());
+          this.waiters = this.waiters.filter((w) => (this.acks.length >= w.count ? (w.resolve(), false) : true));
+        }
+      } catch {
+        // Terminated or refused by blue during the freeze: try again, on green once told.
+      } finally {
+        await this.client?.end().catch(() => undefined);
+      }
+    }
+  }
+}
+
 async function main() {
-  console.log(`blue/green on PostgreSQL 15, two local servers, pgbench scale ${scale}, steady load ${tps} tps (4 clients), ${runs} runs`);
+  console.log(`blue/green on PostgreSQL 15, two local servers, pgbench scale ${scale}, steady load ${tps} tps (4 clients), ${runs} runs${flags.length ? `, cutover ${flags.join(' ')}` : ''}`);
   const results = [];
   for (let i = 1; i <= runs; i++) {
     const result = await once(i);
@@ -97,12 +161,13 @@ async function main() {
     console.log(
       `run ${i}: database ${result.size}; attach (copy + subscribe) ${(result.attachMs / 1000).toFixed(1)} s; ` +
         `backlog ${(result.backlogBytes / 1024 / 1024).toFixed(1)} MiB caught up in ${(result.catchUpMs / 1000).toFixed(1)} s ` +
-        `(${(result.catchUpRate / 1024 / 1024).toFixed(1)} MiB/s); cut-over write freeze ${result.freezeMs} ms`,
+        `(${(result.catchUpRate / 1024 / 1024).toFixed(1)} MiB/s); cut-over write freeze ${result.freezeMs} ms reported, ` +
+        `${result.writerGapMs.toFixed(0)} ms longest gap between two writes a client saw (blue, then green)`,
     );
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   console.log(
-    `median: write freeze ${median(results.map((r) => r.freezeMs))} ms; catch-up ${(median(results.map((r) => r.catchUpRate)) / 1024 / 1024).toFixed(1)} MiB/s; attach ${(median(results.map((r) => r.attachMs)) / 1000).toFixed(1)} s`,
+    `median: write freeze ${median(results.map((r) => r.freezeMs))} ms reported, ${median(results.map((r) => r.writerGapMs)).toFixed(0)} ms seen by a writer; catch-up ${(median(results.map((r) => r.catchUpRate)) / 1024 / 1024).toFixed(1)} MiB/s; attach ${(median(results.map((r) => r.attachMs)) / 1000).toFixed(1)} s`,
   );
 }
 

@@ -95,9 +95,10 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
   bluegreen.command('cutover').description('freeze blue, catch up, copy sequences, compare rows, drop the subscription')
     .option('--terminate', 'end the sessions still using blue instead of refusing')
     .option('--timeout <seconds>', 'how long green may take to catch up', positive('seconds'), 60)
+    .option('--no-row-counts', 'do not compare every table\'s row count under the freeze (it reads every table on both sides)')
     .addOption(json)
-    .action(async (options: { terminate?: boolean; timeout: number; json?: boolean }) =>
-      void (await cutover(context(options), { terminate: Boolean(options.terminate), timeoutMs: options.timeout * 1000 })));
+    .action(async (options: { terminate?: boolean; timeout: number; json?: boolean; rowCounts: boolean }) =>
+      void (await cutover(context(options), { terminate: Boolean(options.terminate), timeoutMs: options.timeout * 1000, countRows: options.rowCounts })));
   bluegreen.command('abort').description('before cut-over: remove subscription, slot, publication and user; blue takes writes')
     .action(async () => abort(context({})));
 
