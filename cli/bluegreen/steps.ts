@@ -161,10 +161,10 @@ async function slotOnBlue(admin: Sql, names: Names, database: string): Promise<{
 }
 
 // pg_subscription is shared by every database of a server: look at this one's only.
-async function subscriptionOnGreen(green: Sql, names: Names): Promise<{ enabled: boolean } | undefined> {
-  const { rows } = await green.query(`SELECT s.subenabled FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
+async function subscriptionOnGreen(green: Sql, names: Names): Promise<{ enabled: boolean; synchronousCommit: string } | undefined> {
+  const { rows } = await green.query(`SELECT s.subenabled, s.subsynccommit FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
     WHERE s.subname = $1 AND d.datname = current_database()`, [names.subscription]);
-  return rows[0] && { enabled: rows[0].subenabled };
+  return rows[0] && { enabled: rows[0].subenabled, synchronousCommit: rows[0].subsynccommit };
 }
 
 /** What blue and green hold now, for the line that follows every failure. */
@@ -251,11 +251,16 @@ function publisherConnection(context: BlueGreenContext): string {
   ].join(' ');
 }
 
+/**
+ * The subscription from blue's slot. `synchronous_commit = on`: green flushes each applied commit at
+ * once, so it confirms blue's last position within milliseconds of applying it at cut-over, not after
+ * green's WAL writer gets round to it (about 0.5 s of the freeze otherwise).
+ */
 function createSubscriptionSql(context: BlueGreenContext, green: Sql, enabled: boolean): string {
   const { names } = context;
   return `CREATE SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} CONNECTION ${green.escapeLiteral(publisherConnection(context))}
     PUBLICATION ${green.escapeIdentifier(names.publication)}
-    WITH (create_slot = false, slot_name = ${green.escapeLiteral(names.slot)}, copy_data = false, enabled = ${enabled})`;
+    WITH (create_slot = false, slot_name = ${green.escapeLiteral(names.slot)}, copy_data = false, enabled = ${enabled}, synchronous_commit = 'on')`;
 }
 
 function requirePassword(context: BlueGreenContext, stepName: string): void {
@@ -479,7 +484,7 @@ async function schemaDrift(blue: Sql, green: Sql): Promise<string[]> {
 export async function cutover(context: BlueGreenContext, options: { terminate: boolean; timeoutMs: number; countRows: boolean }): Promise<CutoverResult> {
   const { names, clock } = context;
   const result = await step(context, async (admin, database) => {
-    let state = await blueDatabaseState(admin, database, names);
+    const state = await blueDatabaseState(admin, database, names);
     if (state.marker?.state === 'cut-over') return finishCutover(context, admin, database, state.marker, 0, 0);
     const wasFrozen = state.marker?.state === 'frozen' ? state.marker : undefined;
     // Closed by a run that died before it recorded the cut-over: open again to verify from the start.
@@ -500,10 +505,9 @@ export async function cutover(context: BlueGreenContext, options: { terminate: b
         if (drift.length > 0) throw refuse(`blue and green differ in tables or sequences (DDL is not replicated): ${drift.join('; ')}; ${stays}`);
         const sessions = await otherSessions(admin, database, [blue.pid]);
         if (sessions.length > 0 && !options.terminate) throw refuse(`sessions still use blue; stop them or add --terminate: ${describeSessions(sessions)}; ${stays}`);
-        // Applied commits flushed at once on green, so that green confirms blue's last position within
-        // milliseconds of applying it, not after green's WAL writer gets round to it (set before the
-        // freeze: the apply worker restarts to take it).
-        await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} SET (synchronous_commit = 'on')`);
+        // A subscription made by an older runner: take the setting now, before the freeze, since the
+        // apply worker restarts to take it.
+        if (subscription.synchronousCommit !== 'on') await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} SET (synchronous_commit = 'on')`);
         if (!subscription.enabled) await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} ENABLE`);
 
         let frozenSince = wasFrozen?.frozenSince;
@@ -545,12 +549,14 @@ export async function cutover(context: BlueGreenContext, options: { terminate: b
         }
         await context.reach?.('cutover:after-sequences');
 
-        const compared = options.countRows ? [...new Set([...tableSet(tables), ...tableSet(await leafTables(green))])].sort() : [];
-        const mismatches: string[] = [];
-        for (const name of compared) {
-          const count = (sql: Sql) => scalar<string>(sql, `SELECT count(*) FROM ${name}`).catch(() => 'missing');
-          const [onBlue, onGreen] = await Promise.all([count(blue), count(green)]);
-          if (onBlue !== onGreen) mismatches.push(`${name}: blue ${onBlue}, green ${onGreen}`);
+        const compared = options.countRows ? [...tableSet(tables)].sort() : [];
+        // A table created on one side since the drift check is a mismatch too (and is not counted: a
+        // failing count would abort the transaction that holds the locks).
+        const mismatches = await schemaDrift(blue, green);
+        const onGreen = tableSet(await leafTables(green));
+        for (const name of compared.filter((table) => onGreen.has(table))) {
+          const [blueCount, greenCount] = await Promise.all([blue, green].map((sql) => scalar<string>(sql, `SELECT count(*) FROM ${name}`)));
+          if (blueCount !== greenCount) mismatches.push(`${name}: blue ${blueCount}, green ${greenCount}`);
         }
         if (mismatches.length > 0) {
           throw new CliError(`row counts differ after green confirmed all of blue's WAL, so the subscription is kept and blue stays read-only (re-run cutover once explained, or abort): ${mismatches.join('; ')}`, ExitCode.stopped);
@@ -593,17 +599,21 @@ async function dropReplicationUser(blue: Sql, names: Names): Promise<void> {
 async function finishCutover(context: BlueGreenContext, admin: Sql, database: string, marker: Marker & { state: 'cut-over' }, sequencesCopied: number, tablesCompared: number): Promise<CutoverResult> {
   const { names } = context;
   await withDatabase(targets(context).green, async (green) => {
-    if (!(await subscriptionOnGreen(green, names))) return;
-    const subscription = green.escapeIdentifier(names.subscription);
-    await green.query(`ALTER SUBSCRIPTION ${subscription} DISABLE`);
-    await green.query(`ALTER SUBSCRIPTION ${subscription} SET (slot_name = NONE)`);
-    await green.query(`DROP SUBSCRIPTION ${subscription}`);
+    if (await subscriptionOnGreen(green, names)) await dropSubscription(green, names);
   });
   await dropSlot(context, admin, database);
   const left = (await scalar<boolean>(admin, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]))
     ? `; the replication user ${names.replicationUser} is left on blue's server (DROP OWNED BY and DROP ROLE it there)` : '';
   if (left || sequencesCopied + tablesCompared === 0) context.io.err(`the cut-over completed at ${marker.cutOverAt}${left}`);
   return { writeFreezeMs: await millisecondsBetween(admin, marker.frozenSince, marker.cutOverAt), frozenSince: marker.frozenSince, cutOverAt: marker.cutOverAt, sequencesCopied, tablesCompared };
+}
+
+/** Drops green's subscription without reaching blue (its slot is dropped on blue's server, by dropSlot). */
+async function dropSubscription(green: Sql, names: Names): Promise<void> {
+  const subscription = green.escapeIdentifier(names.subscription);
+  await green.query(`ALTER SUBSCRIPTION ${subscription} DISABLE`);
+  await green.query(`ALTER SUBSCRIPTION ${subscription} SET (slot_name = NONE)`);
+  await green.query(`DROP SUBSCRIPTION ${subscription}`);
 }
 
 /** Drops blue's slot once nothing streams from it (the walsender of a just-disabled subscription exits on its own). */
@@ -628,12 +638,7 @@ export async function abort(context: BlueGreenContext): Promise<void> {
     if (!state.acceptsConnections && state.marker) await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS true`);
     const objects = await withDatabase(targets(context).green, async (green) => {
       await endOrphanedCopies(context, admin, green, database);
-      if (await subscriptionOnGreen(green, names)) {
-        const subscription = green.escapeIdentifier(names.subscription);
-        await green.query(`ALTER SUBSCRIPTION ${subscription} DISABLE`);
-        await green.query(`ALTER SUBSCRIPTION ${subscription} SET (slot_name = NONE)`);
-        await green.query(`DROP SUBSCRIPTION ${subscription}`);
-      }
+      if (await subscriptionOnGreen(green, names)) await dropSubscription(green, names);
       return userObjects(green);
     });
     await context.reach?.('abort:after-subscription');
