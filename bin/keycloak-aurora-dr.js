@@ -1,6 +1,15 @@
 #!/usr/bin/env node
 // The operations CLI. It is bundled from cli/ with esbuild when a source it was built from has
 // changed since (about 0.1 s), so it always matches the sources and the environments in this checkout.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 22) {
+  process.stderr.write(
+    `error: keycloak-aurora-dr needs Node.js 22 or later, and this is ${process.version}. ` +
+      'Run it as `npx keycloak-aurora-dr` or `npm run ops --`, which use the Node.js 22 that `npm ci` installs into node_modules/.bin, ' +
+      'or put that folder first on PATH.\n',
+  );
+  process.exit(2);
+}
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -26,7 +35,7 @@ if (!upToDate()) {
     bundle: true,
     platform: 'node',
     packages: 'external',
-    target: 'node20',
+    target: 'node22',
     logLevel: 'warning',
     metafile: true,
     write: false,

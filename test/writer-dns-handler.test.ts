@@ -13,6 +13,7 @@ import { createHandler } from '../functions/writer-dns/create-handler';
 import { decide } from '../functions/writer-dns/decide';
 import { LoggerLike, WriterDnsAlarm, WriterNotSettledError, reconcile } from '../functions/writer-dns/reconcile';
 import { Trigger, classifyTrigger } from '../functions/writer-dns/trigger';
+import { HANDLER_RUNTIME } from '../modules/writer-failover-handler';
 import {
   GLOBAL_ENDPOINT,
   RECORD,
@@ -93,6 +94,12 @@ function run(region: string, event: unknown, deadlineMs = 120_000, target: 'regi
 beforeEach(() => {
   rds.reset();
   route53.reset();
+});
+
+describe('the runtime these tests run the handler on', () => {
+  test('is the Node.js major version the Lambda function runs on', () => {
+    expect(`nodejs${process.versions.node.split('.')[0]}.x`).toBe(HANDLER_RUNTIME);
+  });
 });
 
 describe('writer-dns handler', () => {
