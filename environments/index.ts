@@ -3,6 +3,7 @@ import { prod } from './prod';
 import { staging } from './staging';
 import type { EnvironmentInput } from './schema';
 
+export * from './parse';
 export * from './schema';
 
 /** Every example environment `cdktf synth` builds. */

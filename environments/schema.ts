@@ -5,7 +5,21 @@
  */
 import { z } from 'zod';
 import {
+  AWS_REGIONS_BY_PARTITION,
+  cloudWorkspaceName,
+  s3StateKey,
   MAX_GLOBAL_DATABASE_REGIONS,
+  databaseStackName,
+  didYouMean,
+  greenStackName,
+  hostnameProblem,
+  masterUsernameProblem,
+  siteStackName,
+  tagProblem,
+  unlistedEngineVersionProblem,
+  logicalReplicationParameters,
+  writerDnsHandlerNames,
+  writerZoneName,
   cidrProblem,
   derivedIdentifierProblems,
   dnsNameProblem,
@@ -45,9 +59,20 @@ const vpcCidrBlock = cidrBlock.superRefine(
   }),
 );
 
+const ALL_REGIONS = Object.values(AWS_REGIONS_BY_PARTITION).flat();
+
 const region = z.string().superRefine(
-  rule((value) => (partitionOf(value) ? undefined : `is not an AWS Region name (such as eu-west-1)`)),
+  rule((value) => (partitionOf(value) ? undefined : `${JSON.stringify(value)} is not an AWS Region name (such as eu-west-1)${didYouMean(value, ALL_REGIONS)}`)),
 );
+
+/** An array whose items each become a resource: the same item twice would make two identical resources. */
+function noDuplicates(what: string) {
+  return (values: readonly string[], ctx: z.RefinementCtx) => {
+    values.forEach((value, index) => {
+      if (values.indexOf(value) !== index) ctx.addIssue({ code: 'custom', path: [index], message: `${value} is listed twice; each ${what} is listed once` });
+    });
+  };
+}
 
 const localBackend = z.object({ type: z.literal('local') }).strict();
 
@@ -73,8 +98,8 @@ const cloudBackend = z
     type: z.literal('cloud'),
     /** HCP Terraform / Terraform Cloud (or Terraform Enterprise) organization. */
     organization: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be an organization name'),
-    /** Host of HCP Terraform or of a Terraform Enterprise installation. */
-    hostname: z.string().default('app.terraform.io'),
+    /** Host name of HCP Terraform or of a Terraform Enterprise installation (no https://). */
+    hostname: z.string().superRefine(rule(hostnameProblem)).default('app.terraform.io'),
     /** Project the workspaces belong to; the organization's default project otherwise. */
     project: z.string().min(1).optional(),
     /** Each stack runs in the workspace `<workspacePrefix><stack>`. */
@@ -122,7 +147,7 @@ const writerDns = z
       .refine((days) => LOG_RETENTION_DAYS.includes(days), `must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
       .default(30),
     /** Addresses the alarm topics e-mail (each must confirm its subscription). @default [] */
-    alarmEmails: z.array(z.email()).default([]),
+    alarmEmails: z.array(z.email()).superRefine(noDuplicates('address')).default([]),
   })
   .strict();
 
@@ -148,7 +173,8 @@ const site = z
     /** Route tables the cluster's nodes use; each gets a route to every Aurora VPC. */
     routeTableIds: z
       .array(z.string().regex(/^rtb-[0-9a-f]{8,17}$/, 'must be a route table id such as rtb-0a1b2c3d4e5f67890'))
-      .min(1, 'must name at least one route table of the nodes'),
+      .min(1, 'must name at least one route table of the nodes')
+      .superRefine(noDuplicates('route table')),
     /** Availability zone of the site; required when both sites share a Region, where they must differ. */
     availabilityZone: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be a zone name such as eu-west-1a').optional(),
   })
@@ -176,6 +202,8 @@ export const environmentSchema = z
     instanceClass: z.string().superRefine(rule(globalInstanceClassProblem)).default('db.r6g.large'),
     /** Aurora PostgreSQL engine version, MAJOR.MINOR. */
     engineVersion: z.string().superRefine(rule(engineVersionProblem)),
+    /** Accept an engine version newer than the ones this release knows (AWS released it since). @default false */
+    allowUnlistedEngineVersion: z.boolean().default(false),
     /** Parameter group family; derived from the engine version when omitted. */
     parameterGroupFamily: z.string().optional(),
     /** Aurora VPC CIDR per Region; Regions left out get a block cut from `auroraCidrPool`. */
@@ -190,22 +218,18 @@ export const environmentSchema = z
       .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be 1 to 63 lowercase letters, digits or underscores, starting with a letter')
       .default('keycloak'),
     /** Master user name of the primary cluster. @default 'keycloak' */
-    masterUsername: z
-      .string()
-      .regex(/^[a-z][a-z0-9_]{0,15}$/, 'must be 1 to 16 lowercase letters, digits or underscores, starting with a letter')
-      .refine((value) => value !== 'rdsadmin', 'rdsadmin is reserved by RDS')
-      .default('keycloak'),
+    masterUsername: z.string().superRefine(rule(masterUsernameProblem)).default('keycloak'),
     /** Refuse to delete the clusters. @default true */
     deletionProtection: z.boolean().default(true),
     /** Days of automated backups, 1 to 35. @default 7 */
     backupRetentionDays: z.number().int().min(1).max(35).default(7),
     /** Delete the primary without a final snapshot. @default false */
     skipFinalSnapshot: z.boolean().default(false),
-    /** Days Performance Insights keeps data: 7 (free tier) or a multiple of 31 up to 731. @default 7 */
+    /** Days Performance Insights keeps data: 7 (free tier), a multiple of 31 up to 713 (23 months), or 731 (two years). @default 7 */
     performanceInsightsRetentionDays: z
       .number()
       .int()
-      .refine((days) => days === 7 || (days % 31 === 0 && days >= 31 && days <= 731), 'must be 7 or a multiple of 31 up to 731')
+      .refine((days) => days === 7 || days === 731 || (days % 31 === 0 && days >= 31 && days <= 713), 'must be 7, 31 × 1 to 23 months (31 … 713), or 731')
       .default(7),
     /** Blue/green upgrades: logical replication on the clusters, and the green clone. @default { enabled: false } */
     blueGreen: z
@@ -225,6 +249,11 @@ export const environmentSchema = z
       .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1 }),
     /** Extra cluster parameters, merged over the project's own. @default {} */
     clusterParameters: z.record(z.string(), z.string()).default({}),
+    /**
+     * Let clusterParameters allow connections without TLS (`rds.force_ssl` 0) or older TLS than 1.2.
+     * Every client that is not Keycloak may then send credentials in plain text. @default false
+     */
+    allowInsecureTransport: z.boolean().default(false),
     /** The Keycloak sites: one for `single-site`, two for `multi-site`. */
     sites: z.array(site).min(1, 'must name at least one Keycloak site'),
     /** The DNS name Keycloak connects to, and the handler that keeps it on the writer. */
@@ -289,8 +318,10 @@ export const environmentSchema = z
     } else if (env.sites.length !== expectedSites) {
       issue(['sites'], `a ${env.layout} layout has exactly ${expectedSites} site${expectedSites > 1 ? 's' : ''}, found ${env.sites.length}`);
     }
+    const regionsValid = env.regions.length > 0 && env.regions.every((name) => partitionOf(name));
     env.sites.forEach((site, index) => {
-      if (partitionOf(site.region) && !env.regions.includes(site.region)) {
+      // With a mistyped Region in regions, "no cluster in that Region" would only repeat that problem.
+      if (regionsValid && partitionOf(site.region) && !env.regions.includes(site.region)) {
         issue(['sites', index, 'region'], `${site.region} has no Aurora cluster of this global database; add it to regions or move the site`);
       }
       if (site.availabilityZone && !site.availabilityZone.startsWith(site.region)) {
@@ -319,8 +350,25 @@ export const environmentSchema = z
     if (env.blueGreen.green && !env.blueGreen.enabled) {
       issue(['blueGreen', 'green'], 'a green clone needs enabled: true: it replicates from blue through logical replication');
     }
-    if (env.blueGreen.greenRegion && !env.regions.includes(env.blueGreen.greenRegion)) {
+    if (env.blueGreen.greenRegion && partitionOf(env.blueGreen.greenRegion) && regionsValid && !env.regions.includes(env.blueGreen.greenRegion)) {
       issue(['blueGreen', 'greenRegion'], `${env.blueGreen.greenRegion} is not one of the regions; a clone is made in its source cluster's Region`);
+    }
+
+    if (!env.allowUnlistedEngineVersion && !engineVersionProblem(env.engineVersion)) {
+      const problem = unlistedEngineVersionProblem(env.engineVersion);
+      if (problem) issue(['engineVersion'], problem);
+    }
+
+    for (const [key, value] of Object.entries(env.tags)) {
+      const problem = tagProblem(key, value) ?? (PROJECT_TAG_KEYS.includes(key) ? `tag ${key} is set by the project on every resource; choose another key` : undefined);
+      if (problem) issue(['tags', key], problem);
+    }
+
+    clusterParameterIssues(env).forEach(({ name, message }) => issue(['clusterParameters', name], message));
+    derivedNameIssues(env).forEach(({ path, message }) => issue(path, message));
+
+    if (env.stateBackend.type === 's3' && partitionOf(env.stateBackend.region) && partitions.size === 1 && !partitions.has(partitionOf(env.stateBackend.region)!)) {
+      issue(['stateBackend', 'region'], `${env.stateBackend.region} is in partition ${partitionOf(env.stateBackend.region)}, the environment in ${[...partitions][0]}; one set of credentials cannot reach both`);
     }
 
     for (const name of Object.keys(env.auroraCidrs)) {
@@ -346,6 +394,79 @@ export const environmentSchema = z
       }
     }
   });
+
+/** Tag keys the project sets on every resource itself (see environmentTags). */
+export const PROJECT_TAG_KEYS = ['Project', 'Environment', 'GlobalCluster', 'ManagedBy'];
+
+type Parsed = z.output<typeof environmentSchema>;
+
+/** Cluster parameters that would weaken TLS, or contradict blue/green. */
+function clusterParameterIssues(env: Parsed): Array<{ name: string; message: string }> {
+  const given = env.clusterParameters;
+  const issues: Array<{ name: string; message: string }> = [];
+  if (!env.allowInsecureTransport) {
+    if (given['rds.force_ssl'] !== undefined && given['rds.force_ssl'] !== '1') {
+      issues.push({ name: 'rds.force_ssl', message: `${given['rds.force_ssl']} lets every client connect without TLS; the project sets 1. Set allowInsecureTransport: true if that is meant` });
+    }
+    const tls = given.ssl_min_protocol_version;
+    if (tls !== undefined && !['TLSv1.2', 'TLSv1.3'].includes(tls)) {
+      issues.push({ name: 'ssl_min_protocol_version', message: `${tls} allows TLS older than 1.2; set allowInsecureTransport: true if that is meant` });
+    }
+  }
+  if (env.blueGreen.enabled) {
+    for (const [name, needed] of Object.entries(logicalReplicationParameters(env.blueGreen.subscribers))) {
+      const value = given[name];
+      if (value === undefined) continue;
+      const contradicts = name === 'rds.logical_replication' ? value !== needed : !(Number(value) >= Number(needed));
+      if (contradicts) {
+        issues.push({ name, message: `${value} contradicts blueGreen.enabled: blue/green with ${env.blueGreen.subscribers} subscriber(s) needs ${name === 'rds.logical_replication' ? needed : `at least ${needed}`}` });
+      }
+    }
+  }
+  return issues;
+}
+
+/** Every derived name AWS, Route 53 or HCP Terraform limits, checked here before any construct exists. */
+function derivedNameIssues(env: Parsed): Array<{ path: Array<string | number>; message: string }> {
+  const issues: Array<{ path: Array<string | number>; message: string }> = [];
+  const identifier = env.globalClusterIdentifier;
+  if (!rdsIdentifierProblem(identifier)) {
+    for (const { name, maxLength, what } of Object.values(writerDnsHandlerNames(identifier))) {
+      if (name.length > maxLength) {
+        issues.push({ path: ['globalClusterIdentifier'], message: `derived ${what} name ${name} is ${name.length} characters, AWS allows ${maxLength}: shorten the identifier to ${identifier.length - (name.length - maxLength)} characters or fewer` });
+      }
+    }
+    const { domain } = env.writerDns;
+    if (!dnsNameProblem(domain)) {
+      for (const name of [writerZoneName(domain), writerRecordName(identifier, domain)]) {
+        const problem = dnsNameProblem(name);
+        if (problem) issues.push({ path: ['writerDns', 'domain'], message: `derived DNS name ${name} ${problem}: shorten writerDns.domain or globalClusterIdentifier` });
+      }
+    }
+  }
+  const backend = env.stateBackend;
+  for (const stack of stackNamesOf(env)) {
+    if (backend.type === 'cloud') {
+      const workspace = cloudWorkspaceName(backend.workspacePrefix, stack);
+      if (workspace.length > HCP_WORKSPACE_NAME_MAX_LENGTH) {
+        issues.push({ path: ['stateBackend', 'workspacePrefix'], message: `derived workspace name ${workspace} is ${workspace.length} characters, HCP Terraform allows ${HCP_WORKSPACE_NAME_MAX_LENGTH}` });
+      }
+    }
+    if (backend.type === 's3') {
+      const key = s3StateKey(backend.keyPrefix, stack);
+      if (Buffer.byteLength(key) > 1024) issues.push({ path: ['stateBackend', 'keyPrefix'], message: `derived state key ${key} is longer than the 1024 bytes S3 allows` });
+    }
+  }
+  return issues;
+}
+
+/** Longest workspace name HCP Terraform and Terraform Enterprise accept. */
+export const HCP_WORKSPACE_NAME_MAX_LENGTH = 90;
+
+/** The stacks an environment synthesises, by name. */
+export function stackNamesOf(env: Pick<Parsed, 'name' | 'sites' | 'blueGreen'>): string[] {
+  return [databaseStackName(env.name), ...env.sites.map((site) => siteStackName(env.name, site.name)), ...(env.blueGreen.green ? [greenStackName(env.name)] : [])];
+}
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
@@ -374,54 +495,4 @@ export function regionPlans(env: EnvironmentConfig): RegionPlan[] {
     clusterIdentifier: regionalClusterIdentifier(env.globalClusterIdentifier, region),
     vpcCidr: auroraVpcCidr(env, index),
   }));
-}
-
-/** Thrown when an environment breaks the schema; the message lists every problem. */
-export class EnvironmentValidationError extends Error {
-  constructor(
-    readonly environment: string,
-    readonly problems: readonly string[],
-  ) {
-    super(`environment ${environment} is invalid:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'EnvironmentValidationError';
-  }
-}
-
-/** Validates one environment, throwing an EnvironmentValidationError that names each field and rule. */
-export function parseEnvironment(input: EnvironmentInput): EnvironmentConfig {
-  const result = environmentSchema.safeParse(input);
-  if (result.success) return result.data;
-  const label = typeof (input as { name?: unknown }).name === 'string' ? (input as { name: string }).name : '(unnamed)';
-  throw new EnvironmentValidationError(
-    label,
-    result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`),
-  );
-}
-
-/**
- * Validates every environment, then rejects two that share a name (their stacks would collide) or a
- * global cluster identifier (one would adopt the other's database). Nothing is built before this returns.
- */
-export function parseEnvironments(inputs: readonly EnvironmentInput[]): EnvironmentConfig[] {
-  const configs = inputs.map(parseEnvironment);
-  configs.forEach((config, index) => {
-    const earlier = configs.slice(0, index);
-    if (earlier.some((other) => other.name === config.name)) {
-      throw new EnvironmentValidationError(config.name, ['name: is used by two environments; their stacks would collide']);
-    }
-    const sharing = earlier.find((other) => other.globalClusterIdentifier === config.globalClusterIdentifier);
-    if (sharing) {
-      throw new EnvironmentValidationError(config.name, [
-        `globalClusterIdentifier: ${config.globalClusterIdentifier} is also used by environment ${sharing.name}; each environment needs its own global cluster`,
-      ]);
-    }
-  });
-  return configs;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
-    '',
-  ) || '(environment)';
 }

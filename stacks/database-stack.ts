@@ -1,3 +1,4 @@
+import { databaseStackName } from '../modules/core';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
@@ -12,10 +13,6 @@ import { WriterFailoverHandler } from '../modules/writer-failover-handler';
 import type { FunctionBundle } from './function-bundle';
 import { EnvironmentConfig, regionPlans } from '../environments/schema';
 
-/** Name of an environment's database stack. */
-export function databaseStackName(environment: string): string {
-  return `${environment}-database`;
-}
 
 /** Tags every resource of an environment carries, so its owner is plain from the console. */
 export function environmentTags(env: EnvironmentConfig): Record<string, string> {
@@ -221,3 +218,5 @@ export class DatabaseStack extends TerraformStack {
     return record;
   }
 }
+
+export { databaseStackName };

@@ -1,3 +1,4 @@
+import { greenStackName } from '../modules/core';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
@@ -7,10 +8,6 @@ import { greenClusterIdentifier, regionalClusterIdentifier } from '../modules/co
 import { addStateBackend } from '../modules/state-backend';
 import { DatabaseStack, environmentTags } from './database-stack';
 
-/** Name of the stack holding an environment's blue/green clone. */
-export function greenStackName(environment: string): string {
-  return `${environment}-green`;
-}
 
 /**
  * The green of a blue/green upgrade: a copy-on-write clone of blue's cluster in one Region, on
@@ -52,3 +49,5 @@ export class GreenStack extends TerraformStack {
     new TerraformOutput(this, 'green_cluster_identifier', { value: this.clone.cluster.clusterIdentifier });
   }
 }
+
+export { greenStackName };

@@ -1,6 +1,7 @@
 import { App } from 'cdktf';
 import { Construct } from 'constructs';
-import { EnvironmentInput, parseEnvironments } from '../environments/schema';
+import { parseEnvironments } from '../environments/parse';
+import type { EnvironmentInput } from '../environments/schema';
 import type { EnvironmentConfig } from '../environments/schema';
 import { DatabaseStack } from './database-stack';
 import { bundleFunction } from './function-bundle';

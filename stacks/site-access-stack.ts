@@ -1,3 +1,4 @@
+import { siteStackName } from '../modules/core';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Route53ZoneAssociation } from '@cdktf/provider-aws/lib/route53-zone-association';
 import { Fn, TerraformOutput, TerraformStack } from 'cdktf';
@@ -18,10 +19,6 @@ import { DatabaseStack, environmentTags } from './database-stack';
 
 export type SiteConfig = EnvironmentConfig['sites'][number];
 
-/** Name of the stack that connects one Keycloak site to the database. */
-export function siteStackName(environment: string, site: string): string {
-  return `${environment}-${site}-access`;
-}
 
 /** The Kubernetes Secret Keycloak reads its database credentials from, kept in sync with Secrets Manager. */
 export const KUBERNETES_CREDENTIALS_SECRET = { kubernetesSecretName: 'keycloak-db', usernameKey: 'username', passwordKey: 'password' };
@@ -131,3 +128,5 @@ export class SiteAccessStack extends TerraformStack {
     });
   }
 }
+
+export { siteStackName };

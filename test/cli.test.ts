@@ -285,6 +285,20 @@ describe('keycloak-aurora-dr CLI', () => {
     });
   });
 
+  describe('refusals the environment alone decides', () => {
+    test.each([
+      ['switchover to a Region outside the environment', ['switchover', 'prod', '--to', 'eu-west-2'], /eu-west-2 is not a Region of global cluster keycloak-prod \(its Regions: eu-west-1, eu-central-1\); did you mean eu-west-1\?/],
+      ['failover to a Region outside the environment, with --allow-data-loss', ['failover', 'prod', '--to', 'us-east-1', '--allow-data-loss'], /us-east-1 is not a Region of global cluster keycloak-prod/],
+      ['failover to a mistyped Region', ['failover', 'prod', '--to', 'eu-centrl-1'], /eu-centrl-1 is not a Region of global cluster keycloak-prod .*; did you mean eu-central-1\?/],
+    ])('%s: exit 1 before any AWS call', async (_case, argv, message) => {
+      given(WEST);
+      const { code, err } = await cli(argv);
+      expect(code).toBe(ExitCode.refused);
+      expect(err).toMatch(message);
+      expect([...rds.calls(), ...route53.calls(), ...sts.calls(), ...ec2.calls()]).toEqual([]);
+    });
+  });
+
   describe('failover', () => {
     test('refuses without --allow-data-loss, saying what can be lost, before calling AWS', async () => {
       const { code, err } = await cli(['failover', 'prod', '--to', CENTRAL]);

@@ -1,4 +1,11 @@
 import {
+  closest,
+  dnsNameProblem,
+  editDistance,
+  hostnameProblem,
+  masterUsernameProblem,
+  tagProblem,
+  unlistedEngineVersionProblem,
   cidrProblem,
   cidrsOverlap,
   derivedIdentifierProblems,
@@ -151,4 +158,73 @@ describe('partitionOf', () => {
     ['eu-west-9', undefined],
     ['EU-WEST-1', undefined],
   ])('%s → %s', (region, partition) => expect(partitionOf(region)).toBe(partition));
+});
+
+describe('closest', () => {
+  test.each([
+    ['eu-wset-1', ['eu-west-1', 'eu-west-2', 'us-east-1'], 'eu-west-1'],
+    ['keyprefix', ['bucket', 'keyPrefix', 'region'], 'keyPrefix'],
+    ['something-else', ['eu-west-1', 'us-east-1'], undefined],
+  ])('%s among %p → %s', (value, candidates, expected) => expect(closest(value, candidates)).toBe(expected));
+
+  test('editDistance counts insertions, deletions and substitutions', () => {
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(editDistance('same', 'same')).toBe(0);
+  });
+});
+
+describe('service rules', () => {
+  test.each([
+    ['keycloak', undefined],
+    ['postgres', undefined],
+    ['admin', /reserved by PostgreSQL or RDS/],
+    ['select', /reserved/],
+    ['rds_keycloak', /starts with rds_/],
+    ['Keycloak', /lowercase/],
+  ])('masterUsernameProblem(%s)', (name, expected) => {
+    const problem = masterUsernameProblem(name);
+    if (expected) expect(problem).toMatch(expected);
+    else expect(problem).toBeUndefined();
+  });
+
+  test.each([
+    ['team', 'identity', undefined],
+    ['AWS:team', 'x', /aws: prefix/],
+    ['t'.repeat(129), 'x', /1 to 128 characters/],
+    ['team', 'v'.repeat(257), /at most 256/],
+    ['team#1', 'x', /may contain only/],
+  ])('tagProblem(%s)', (key, value, expected) => {
+    const problem = tagProblem(key, value);
+    if (expected) expect(problem).toMatch(expected);
+    else expect(problem).toBeUndefined();
+  });
+
+  test.each([
+    ['app.terraform.io', undefined],
+    ['https://app.terraform.io', /without https:\/\//],
+    ['tfe.example.com/app', /without a path/],
+    ['localhost', /host name/],
+  ])('hostnameProblem(%s)', (host, expected) => {
+    const problem = hostnameProblem(host);
+    if (expected) expect(problem).toMatch(expected);
+    else expect(problem).toBeUndefined();
+  });
+
+  test.each([
+    ['16.6', undefined],
+    ['16.1', undefined],
+    ['16.0', /16.1 to 16\.\d+/],
+    ['16.99', /not an Aurora PostgreSQL version this release knows/],
+    ['17.4', undefined],
+  ])('unlistedEngineVersionProblem(%s)', (version, expected) => {
+    const problem = unlistedEngineVersionProblem(version);
+    if (expected) expect(problem).toMatch(expected);
+    else expect(problem).toBeUndefined();
+  });
+
+  test('dnsNameProblem names the length, not the format, of a name too long', () => {
+    expect(dnsNameProblem(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`)).toMatch(/is 255 characters long; a DNS name has at most 253/);
+    expect(dnsNameProblem(`${'a'.repeat(64)}.example`)).toMatch(/has a label of 64 characters/);
+  });
 });

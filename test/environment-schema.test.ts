@@ -10,6 +10,16 @@ import { environmentInput, siteA, siteB } from './environment-fixtures';
 
 const valid = environmentInput('test');
 
+function caught(action: () => unknown): EnvironmentValidationError {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof EnvironmentValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected an EnvironmentValidationError');
+}
+
 /** The problems parseEnvironment reports for `valid` changed by `change`. */
 function problemsOf(change: Partial<Record<keyof EnvironmentInput, unknown>>): string[] {
   try {
@@ -86,7 +96,7 @@ describe('environment schema', () => {
         { globalClusterIdentifier: 'k'.repeat(52) },
         /^globalClusterIdentifier: derived identifier k{52}-eu-central-1 must be 1 to 63 characters long, is 65/,
       ],
-      ['unknown Region', { regions: ['eu-west-1', 'eu-westeros-1'] }, /^regions\[1\]: is not an AWS Region name/],
+      ['unknown Region, echoed with a suggestion', { regions: ['eu-west-1', 'eu-wset-1'] }, /^regions\[1\]: "eu-wset-1" is not an AWS Region name \(such as eu-west-1\); did you mean eu-west-1\?$/],
       ['duplicated Region', { regions: ['eu-west-1', 'eu-central-1', 'eu-west-1'] }, /^regions\[2\]: eu-west-1 is listed twice/],
       ['no Region', { regions: [] }, /^regions: must name at least the primary Region/],
       [
@@ -135,15 +145,49 @@ describe('environment schema', () => {
       ],
       ['database name', { databaseName: 'Key-Cloak' }, /^databaseName: must be 1 to 63 lowercase letters, digits or underscores/],
       ['master user name too long', { masterUsername: 'a'.repeat(17) }, /^masterUsername: must be 1 to 16 lowercase letters/],
-      ['reserved master user name', { masterUsername: 'rdsadmin' }, /^masterUsername: rdsadmin is reserved by RDS/],
+      ['master user name RDS keeps', { masterUsername: 'rdsadmin' }, /^masterUsername: rdsadmin is reserved by PostgreSQL or RDS/],
+      ['master user name the engine reserves', { masterUsername: 'admin' }, /^masterUsername: admin is reserved by PostgreSQL or RDS; choose another name/],
+      ['master user name that is an SQL key word', { masterUsername: 'user' }, /^masterUsername: user is reserved/],
+      ['master user name with a reserved prefix', { masterUsername: 'pg_keycloak' }, /^masterUsername: pg_keycloak starts with pg_, which PostgreSQL and RDS reserve/],
       ['backup retention', { backupRetentionDays: 36 }, /^backupRetentionDays: .*<=35/],
-      ['Performance Insights retention', { performanceInsightsRetentionDays: 30 }, /^performanceInsightsRetentionDays: must be 7 or a multiple of 31 up to 731/],
+      ['Performance Insights retention', { performanceInsightsRetentionDays: 30 }, /^performanceInsightsRetentionDays: must be 7, 31 × 1 to 23 months \(31 … 713\), or 731/],
+      ['Performance Insights retention of 24 months of 31 days', { performanceInsightsRetentionDays: 744 }, /^performanceInsightsRetentionDays: must be 7, 31/],
       ['two availability zones', { availabilityZoneCount: 2 }, /^availabilityZoneCount: .*>=3/],
       ['unknown backend', { stateBackend: { type: 'gcs' } }, /^stateBackend.type: /],
       ['S3 backend without bucket', { stateBackend: { type: 's3', region: 'eu-west-1' } }, /^stateBackend.bucket: /],
-      ['S3 backend in an unknown Region', { stateBackend: { type: 's3', bucket: 'state', region: 'mars-1' } }, /^stateBackend.region: is not an AWS Region name/],
+      ['S3 backend in an unknown Region', { stateBackend: { type: 's3', bucket: 'state', region: 'mars-1' } }, /^stateBackend.region: "mars-1" is not an AWS Region name/],
+      ['S3 backend in another partition', { stateBackend: { type: 's3', bucket: 'state', region: 'us-gov-west-1' } }, /^stateBackend.region: us-gov-west-1 is in partition aws-us-gov, the environment in aws/],
+      ['HCP Terraform hostname given as a URL', { stateBackend: { type: 'cloud', organization: 'acme', hostname: 'https://app.terraform.io' } }, /^stateBackend.hostname: must be a host name such as app.terraform.io, without https:\/\//],
+      ['HCP Terraform workspace name too long', { stateBackend: { type: 'cloud', organization: 'acme', workspacePrefix: 'w'.repeat(80) } }, /^stateBackend.workspacePrefix: derived workspace name w{80}test-database is 93 characters, HCP Terraform allows 90/],
       ['cloud backend without organization', { stateBackend: { type: 'cloud' } }, /^stateBackend.organization: /],
-      ['misspelt field', { instanceCount: 2 } as never, /unrecognized key.*instanceCount/i],
+      ['misspelt field', { instancesPerRegon: 2 } as never, /^instancesPerRegon: is not a field here; did you mean instancesPerRegion\?$/],
+      ['misspelt nested field', { writerDns: { domain: 'example.internal', ttl: 5 } } as never, /^writerDns.ttl: is not a field here \(fields: domain, zone, ttlSeconds/],
+      ['misspelt field of a backend', { stateBackend: { type: 's3', bucket: 'state', region: 'eu-west-1', keyprefix: 'x' } } as never, /^stateBackend.keyprefix: is not a field here; did you mean keyPrefix\?$/],
+      ['missing required field', { engineVersion: undefined }, /^engineVersion: is required$/],
+      ['missing required choice', { layout: undefined }, /^layout: is required$/],
+      ['a field of the wrong type', { instancesPerRegion: '2' }, /^instancesPerRegion: must be a number, not a string \("2"\)$/],
+      ['an empty tag key', { tags: { '': 'x' } }, /tag key must not be empty$/],
+      ['misspelt instance size', { instanceClass: 'db.r6g.xlarg' }, /^instanceClass: size xlarg is not an instance size \(large, xlarge, .*\); did you mean xlarge\?$/],
+      ['engine version that does not exist', { engineVersion: '16.99' }, /^engineVersion: 16.99 is not an Aurora PostgreSQL version this release knows \(16.1 to 16.\d+\); if AWS released it since, set allowUnlistedEngineVersion: true/],
+      ['a route table listed twice', { sites: [{ ...siteA, routeTableIds: ['rtb-0a0a0a0a0a0a00001', 'rtb-0a0a0a0a0a0a00001'] }, siteB] }, /^sites\[0\].routeTableIds\[1\]: rtb-0a0a0a0a0a0a00001 is listed twice/],
+      ['an alarm address listed twice', { writerDns: { domain: 'example.internal', alarmEmails: ['a@example.com', 'a@example.com'] } }, /^writerDns.alarmEmails\[1\]: a@example.com is listed twice/],
+      ['a tag with the aws: prefix', { tags: { 'aws:team': 'x' } }, /^tags.aws:team: tag key aws:team uses the aws: prefix, which AWS reserves/],
+      ['a tag the project sets itself', { tags: { Project: 'x' } }, /^tags.Project: tag Project is set by the project on every resource/],
+      ['a tag value too long', { tags: { team: 'x'.repeat(257) } }, /^tags.team: tag team's value must be at most 256 characters, is 257/],
+      ['TLS turned off', { clusterParameters: { 'rds.force_ssl': '0' } }, /^clusterParameters.rds.force_ssl: 0 lets every client connect without TLS; the project sets 1. Set allowInsecureTransport: true/],
+      ['TLS older than 1.2', { clusterParameters: { ssl_min_protocol_version: 'TLSv1.1' } }, /^clusterParameters.ssl_min_protocol_version: TLSv1.1 allows TLS older than 1.2/],
+      ['logical replication off under blue/green', { blueGreen: { enabled: true }, clusterParameters: { 'rds.logical_replication': '0' } }, /^clusterParameters.rds.logical_replication: 0 contradicts blueGreen.enabled/],
+      ['too few slots for blue/green', { blueGreen: { enabled: true, subscribers: 2 }, clusterParameters: { max_replication_slots: '2' } }, /^clusterParameters.max_replication_slots: 2 contradicts blueGreen.enabled: blue\/green with 2 subscriber\(s\) needs at least 4/],
+      [
+        'a derived DNS name too long for Route 53',
+        { globalClusterIdentifier: 'k'.repeat(40), writerDns: { domain: `${'d'.repeat(50)}.${'e'.repeat(50)}.${'f'.repeat(50)}.${'g'.repeat(50)}.example` } },
+        /^writerDns.domain: derived DNS name k{40}\.aurora-global\.d{50}.* is 266 characters long; a DNS name has at most 253: shorten writerDns.domain or globalClusterIdentifier/,
+      ],
+      [
+        'a derived EventBridge rule name too long',
+        { globalClusterIdentifier: 'k'.repeat(53), regions: ['us-east-1'], sites: [{ ...siteA, region: 'us-east-1' }], layout: 'single-site' },
+        /^globalClusterIdentifier: derived EventBridge rule name k{53}-dns-schedule is 66 characters, AWS allows 64: shorten the identifier to 51 characters or fewer/,
+      ],
       ['writer DNS domain with a trailing dot', { writerDns: { domain: 'example.internal.' } }, /^writerDns.domain: must be a lowercase DNS name/],
       ['writer DNS domain of one label', { writerDns: { domain: 'internal' } }, /^writerDns.domain: must be a lowercase DNS name of two or more labels/],
       ['writer DNS TTL of zero', { writerDns: { domain: 'example.internal', ttlSeconds: 0 } }, /^writerDns.ttlSeconds: .*>=1/],
@@ -189,6 +233,16 @@ describe('environment schema', () => {
       expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(expected)]));
     });
 
+    test('a mistyped Region is one problem, without the follow-on ones it would cause', () => {
+      // siteB is in eu-central-1, which the mistyped list no longer holds; saying so would only repeat the typo.
+      expect(problemsOf({ regions: ['eu-west-1', 'eu-centrl-1'] })).toEqual([
+        'regions[1]: "eu-centrl-1" is not an AWS Region name (such as eu-west-1); did you mean eu-central-1?',
+      ]);
+      expect(problemsOf({ blueGreen: { enabled: true, green: true, greenRegion: 'eu-wset-1' } })).toEqual([
+        'blueGreen.greenRegion: "eu-wset-1" is not an AWS Region name (such as eu-west-1); did you mean eu-west-1?',
+      ]);
+    });
+
     test('every problem is reported at once, prefixed with the environment', () => {
       expect(() =>
         parseEnvironment({ ...valid, globalClusterIdentifier: 'Bad', instancesPerRegion: 0, engineVersion: 'x' }),
@@ -199,17 +253,50 @@ describe('environment schema', () => {
   });
 
   describe('WHEN environments are parsed together', () => {
-    test('THEN two with one name are rejected', () => {
-      expect(() => parseEnvironments([valid, { ...valid, globalClusterIdentifier: 'other' }])).toThrow(
-        /name: is used by two environments/,
-      );
+    test('THEN two with one name are rejected, once', () => {
+      const error = caught(() => parseEnvironments([valid, { ...valid, globalClusterIdentifier: 'other' }]));
+      expect(error.problems).toEqual(['name: test is the name of another environment too; their stacks would collide']);
     });
 
     test('THEN two on one global cluster are rejected', () => {
       expect(() => parseEnvironments([valid, { ...valid, name: 'other' }])).toThrow(
-        /globalClusterIdentifier: keycloak-test is also used by environment test/,
+        /globalClusterIdentifier: keycloak-test is also used by environment test; each environment needs its own global cluster/,
       );
     });
+
+    test('THEN two whose derived stack names meet are rejected, naming both fields', () => {
+      const kc = environmentInput('kc', { layout: 'single-site', sites: [{ ...siteA, name: 'prod-aa' }], regions: ['eu-west-1'] });
+      const kcProd = environmentInput('kc-prod', { layout: 'single-site', sites: [{ ...siteA, name: 'aa', vpcId: 'vpc-0c0c0c0c0c0c00001' }], regions: ['eu-west-1'] });
+      const error = caught(() => parseEnvironments([kc, kcProd]));
+      expect(error.problems).toEqual([
+        'sites[0].name: makes stack kc-prod-aa-access, which environment kc (from its sites[0].name) makes too; their state and resources would collide: rename one',
+      ]);
+    });
+
+    test('THEN two HCP Terraform workspaces that meet in one organization are rejected', () => {
+      const cloud = (workspacePrefix: string) => ({ type: 'cloud' as const, organization: 'acme', workspacePrefix });
+      const a = environmentInput('a', { stateBackend: cloud('kc-') });
+      const b = environmentInput('kc-a', { stateBackend: cloud('') });
+      expect(caught(() => parseEnvironments([a, b])).problems).toContain(
+        'stateBackend.workspacePrefix: HCP Terraform workspace acme/kc-a-database is also used by environment a (from its stateBackend.workspacePrefix)',
+      );
+    });
+
+    test('THEN the problems of every invalid environment are reported in one error', () => {
+      const error = caught(() => parseEnvironments([environmentInput('one', { instancesPerRegion: 0 }), valid, environmentInput('two', { engineVersion: '12.1' })]));
+      expect(error.message).toMatch(/^2 environments are invalid:\n {2}one:\n {4}- instancesPerRegion: .*\n {2}two:\n {4}- engineVersion: major version 12 is not supported/);
+    });
+  });
+
+  test.each([
+    ['the two-year Performance Insights retention', { performanceInsightsRetentionDays: 731 }],
+    ['23 months of Performance Insights', { performanceInsightsRetentionDays: 713 }],
+    ['an unlisted engine version when told', { engineVersion: '16.99', allowUnlistedEngineVersion: true }],
+    ['TLS off when told', { clusterParameters: { 'rds.force_ssl': '0' }, allowInsecureTransport: true }],
+    ['more slots than blue/green needs', { blueGreen: { enabled: true }, clusterParameters: { max_replication_slots: '20' } }],
+    ['an HCP Terraform Enterprise host', { stateBackend: { type: 'cloud', organization: 'acme', hostname: 'tfe.example.com' } }],
+  ])('%s is accepted', (_name, change) => {
+    expect(problemsOf(change as never)).toEqual([]);
   });
 
   test('a matching parameter group family and the maximum of 10 secondary Regions are accepted', () => {

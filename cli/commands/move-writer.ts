@@ -1,4 +1,5 @@
 import { FailoverGlobalClusterCommand, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
+import { didYouMean } from '../../modules/core/suggest';
 import { callAws } from '../aws';
 import type { OperatedEnvironment } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
@@ -61,8 +62,21 @@ export function checkMove(env: OperatedEnvironment, observation: Observation, op
  * A switchover (planned, no data loss) or a failover (unplanned, with --allow-data-loss) to a Region,
  * then waiting until that Region's cluster is the writer and the writer's DNS name follows.
  */
-export async function moveWriter(env: OperatedEnvironment, deps: Deps, io: Io, options: MoveOptions): Promise<MoveResult> {
+/**
+ * Every refusal the environment alone decides, before the first AWS call: a mistyped or foreign
+ * Region would otherwise be asked first (it is the target), and a failover that may lose writes is
+ * refused before anything is looked at.
+ */
+export function refuseWithoutAws(env: OperatedEnvironment, options: Pick<MoveOptions, 'kind' | 'to' | 'allowDataLoss'>): void {
+  const { globalClusterIdentifier, regions } = env.config;
+  if (!regions.includes(options.to)) {
+    throw refuse(`${options.to} is not a Region of global cluster ${globalClusterIdentifier} (its Regions: ${regions.join(', ')})${didYouMean(options.to, regions)}`);
+  }
   if (options.kind === 'failover' && !options.allowDataLoss) throw refuse(dataLossWarning(options.to));
+}
+
+export async function moveWriter(env: OperatedEnvironment, deps: Deps, io: Io, options: MoveOptions): Promise<MoveResult> {
+  refuseWithoutAws(env, options);
   // Ask the target Region first: in a real failover the writer's Region may not answer.
   const regions = [options.to, ...env.config.regions.filter((region) => region !== options.to)];
   const before = await observe(env, deps, regions);

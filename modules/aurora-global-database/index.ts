@@ -12,11 +12,14 @@ import {
   derivedIdentifierProblems,
   engineVersionProblem,
   globalInstanceClassProblem,
+  logicalReplicationParameters,
   parameterGroupFamily,
   rdsIdentifierProblem,
   regionalClusterIdentifier,
 } from '../core';
 import { addAuroraInstances } from '../aurora-instances';
+
+export { logicalReplicationParameters };
 
 const ENGINE = 'aurora-postgresql';
 
@@ -98,22 +101,6 @@ const STATIC_PARAMETERS = new Set([
   'shared_preload_libraries',
 ]);
 
-/**
- * Logical replication settings for `subscribers` databases replicating from this cluster at once
- * (a blue/green green, say): one slot and WAL sender each, with room for a second run, an abort and
- * the physical senders Aurora's own tools use; two apply or sync workers each.
- */
-export function logicalReplicationParameters(subscribers: number): Record<string, string> {
-  const slots = subscribers + 2;
-  const workers = 2 * subscribers + 2;
-  return {
-    'rds.logical_replication': '1',
-    max_replication_slots: String(slots),
-    max_wal_senders: String(slots + 4),
-    max_logical_replication_workers: String(workers),
-    max_worker_processes: String(workers + 8),
-  };
-}
 
 /** The cluster parameters the construct sets itself, before `clusterParameters` are merged over them. */
 function baseClusterParameters(logicalReplicationSubscribers: number): Record<string, string> {

@@ -73,13 +73,34 @@ export function writerRecordName(globalClusterIdentifier: string, domain: string
   return `${globalClusterIdentifier}.${writerZoneName(domain)}`;
 }
 
+/** Longest DNS name Route 53 accepts, in characters without the trailing dot (255 octets on the wire). */
+export const DNS_NAME_MAX_LENGTH = 253;
+
+/** Longest label of a DNS name. */
+export const DNS_LABEL_MAX_LENGTH = 63;
+
 /** Why `value` is not a lowercase DNS name like `example.internal`, or undefined. */
 export function dnsNameProblem(value: string): string | undefined {
+  if (value.length > DNS_NAME_MAX_LENGTH) return `is ${value.length} characters long; a DNS name has at most ${DNS_NAME_MAX_LENGTH}`;
+  const long = value.split('.').find((label) => label.length > DNS_LABEL_MAX_LENGTH);
+  if (long) return `has a label of ${long.length} characters (${long.slice(0, 20)}…); a DNS label has at most ${DNS_LABEL_MAX_LENGTH}`;
   const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
-  if (value.length > 200 || !new RegExp(`^(?:${label}\\.)+${label}$`).test(value)) {
+  if (!new RegExp(`^(?:${label}\\.)+${label}$`).test(value)) {
     return 'must be a lowercase DNS name of two or more labels, without a trailing dot, such as example.internal';
   }
   return undefined;
+}
+
+/** The names of the writer-DNS handler's resources that AWS limits in length, with each limit. */
+export function writerDnsHandlerNames(globalClusterIdentifier: string) {
+  const stem = `${globalClusterIdentifier}-writer-dns`;
+  return {
+    /** The function, and the stem of its topic, alarms and log group. */
+    function: { name: stem, maxLength: 64, what: 'Lambda function' },
+    deadLetterQueue: { name: `${stem}-dead-letters`, maxLength: 80, what: 'SQS queue' },
+    eventRule: { name: `${globalClusterIdentifier}-dns-event`, maxLength: 64, what: 'EventBridge rule' },
+    scheduleRule: { name: `${globalClusterIdentifier}-dns-schedule`, maxLength: 64, what: 'EventBridge rule' },
+  } as const;
 }
 
 /** The blue/green clone of a regional cluster. */
@@ -90,4 +111,29 @@ export function greenClusterIdentifier(clusterIdentifier: string): string {
 /** DNS names compare lowercase and without the trailing dot Route 53 returns (IAM normalises them the same way). */
 export function normalizeDnsName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
+}
+
+/** Name of an environment's database stack. */
+export function databaseStackName(environment: string): string {
+  return `${environment}-database`;
+}
+
+/** Name of the stack holding an environment's blue/green clone. */
+export function greenStackName(environment: string): string {
+  return `${environment}-green`;
+}
+
+/** Name of the stack that connects one Keycloak site to the database. */
+export function siteStackName(environment: string, site: string): string {
+  return `${environment}-${site}-access`;
+}
+
+/** The S3 key holding a stack's state: one key per stack, so stacks never share state or a lock. */
+export function s3StateKey(keyPrefix: string, stackName: string): string {
+  return `${keyPrefix}/${stackName}/terraform.tfstate`;
+}
+
+/** The HCP Terraform workspace a stack runs in. */
+export function cloudWorkspaceName(workspacePrefix: string, stackName: string): string {
+  return `${workspacePrefix}${stackName}`;
 }

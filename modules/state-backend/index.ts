@@ -1,4 +1,7 @@
 import { CloudBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from 'cdktf';
+import { cloudWorkspaceName, s3StateKey } from '../core';
+
+export { cloudWorkspaceName, s3StateKey };
 
 /** cdktf's default: a state file per stack in the project folder. */
 export interface LocalStateBackend {
@@ -32,16 +35,6 @@ export interface CloudStateBackend {
 }
 
 export type StateBackend = LocalStateBackend | S3StateBackend | CloudStateBackend;
-
-/** The S3 key holding a stack's state: one key per stack, so stacks never share state or a lock. */
-export function s3StateKey(keyPrefix: string, stackName: string): string {
-  return `${keyPrefix}/${stackName}/terraform.tfstate`;
-}
-
-/** The HCP Terraform workspace a stack runs in. */
-export function cloudWorkspaceName(workspacePrefix: string, stackName: string): string {
-  return `${workspacePrefix}${stackName}`;
-}
 
 /** Points a stack's state at `backend`; the stack's construct id names its key or workspace. */
 export function addStateBackend(stack: TerraformStack, backend: StateBackend): void {

@@ -15,7 +15,7 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Fn, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { assertProps, normalizeDnsName } from '../core';
+import { assertProps, normalizeDnsName, writerDnsHandlerNames } from '../core';
 
 /** RDS cluster events after which the writer may have moved. */
 export const WRITER_MOVED_EVENT_IDS = ['RDS-EVENT-0185', 'RDS-EVENT-0238', 'RDS-EVENT-0519'];
@@ -82,7 +82,8 @@ export class WriterFailoverHandler extends Construct {
       },
     ]);
     const { provider } = props;
-    const name = `${props.globalClusterIdentifier}-writer-dns`;
+    const names = writerDnsHandlerNames(props.globalClusterIdentifier);
+    const name = names.function.name;
     const partition = new DataAwsPartition(this, 'partition', { provider }).partition;
 
     const logGroup = new CloudwatchLogGroup(this, 'logs', {
@@ -93,7 +94,7 @@ export class WriterFailoverHandler extends Construct {
 
     this.deadLetterQueue = new SqsQueue(this, 'dead-letters', {
       provider,
-      name: `${name}-dead-letters`,
+      name: names.deadLetterQueue.name,
       sqsManagedSseEnabled: true,
       messageRetentionSeconds: 14 * 24 * 3600,
     });
@@ -162,7 +163,7 @@ export class WriterFailoverHandler extends Construct {
 
     this.writerMovedRule = new CloudwatchEventRule(this, 'writer-moved', {
       provider,
-      name: `${props.globalClusterIdentifier}-dns-event`,
+      name: names.eventRule.name,
       description: `Global switchover or failover events of ${props.ownCluster.identifier}`,
       eventPattern: Fn.jsonencode({
         source: ['aws.rds'],
@@ -172,7 +173,7 @@ export class WriterFailoverHandler extends Construct {
     });
     this.reconcileRule = new CloudwatchEventRule(this, 'reconcile', {
       provider,
-      name: `${props.globalClusterIdentifier}-dns-schedule`,
+      name: names.scheduleRule.name,
       description: `Reconciles ${props.recordName} in case an RDS event was missed`,
       scheduleExpression: reconcileEveryMinutes === 1 ? 'rate(1 minute)' : `rate(${reconcileEveryMinutes} minutes)`,
     });
