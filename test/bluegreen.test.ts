@@ -359,6 +359,23 @@ describe('bluegreen failures: one line, the exit code, and the state left', () =
     await expect(query(blue.url('spare'), "INSERT INTO item (v) VALUES ('c') RETURNING id")).resolves.toHaveLength(1);
     expect(await query(blue.url(), "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = 'spare'")).toEqual([{ comment: null }]);
   }, 60_000);
+
+  test('a cutover killed after recording the cut-over is finished by a re-run, and abort then refuses', async () => {
+    await query(green.url(), 'DROP DATABASE spare');
+    await query(green.url(), 'CREATE DATABASE spare');
+    expect((await bluegreenIn(env, ['prepare'])).code).toBe(ExitCode.ok);
+    expect((await bluegreenIn(env, ['attach'])).code).toBe(ExitCode.ok);
+    const killed = bluegreenKilledAt(env, 'cutover:after-mark', 'cutover', '--terminate');
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await query(green.url('spare'), 'SELECT subname FROM pg_subscription')).toHaveLength(1);
+    await expect(bluegreenIn(env, ['abort'])).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/the cut-over completed at/) });
+    const { code, out } = await bluegreenIn(env, ['cutover', '--json']);
+    expect(code).toBe(ExitCode.ok);
+    expect(JSON.parse(out).writeFreezeMs).toBeGreaterThanOrEqual(0);
+    expect(await query(green.url('spare'), 'SELECT subname FROM pg_subscription')).toEqual([]);
+    expect(await query(blue.url(), 'SELECT slot_name FROM pg_replication_slots')).toEqual([]);
+    expect(await query(green.url('spare'), 'SELECT v FROM item ORDER BY id')).toEqual([{ v: 'a' }, { v: 'b' }, { v: 'c' }]);
+  }, 60_000);
 });
 
 describe('bluegreen with green cloned from blue (the Aurora clone path) on real PostgreSQL 15', () => {
