@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   AWS_REGIONS_BY_PARTITION,
   cloudWorkspaceName,
+  databaseNameProblem,
   s3StateKey,
   MAX_GLOBAL_DATABASE_REGIONS,
   databaseStackName,
@@ -213,10 +214,7 @@ export const environmentSchema = z
     /** Availability zones (one private subnet each) per Aurora VPC. @default 3 */
     availabilityZoneCount: z.number().int().min(3).max(6).default(3),
     /** Name of the database Keycloak uses. @default 'keycloak' */
-    databaseName: z
-      .string()
-      .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be 1 to 63 lowercase letters, digits or underscores, starting with a letter')
-      .default('keycloak'),
+    databaseName: z.string().superRefine(rule(databaseNameProblem)).default('keycloak'),
     /** Master user name of the primary cluster. @default 'keycloak' */
     masterUsername: z.string().superRefine(rule(masterUsernameProblem)).default('keycloak'),
     /** Refuse to delete the clusters. @default true */

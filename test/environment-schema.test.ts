@@ -144,6 +144,8 @@ describe('environment schema', () => {
         /^auroraCidrPool: cannot hold a \/20 for eu-central-1: 10.100.0.0\/20 holds 1 blocks of \/20; block 1 does not exist/,
       ],
       ['database name', { databaseName: 'Key-Cloak' }, /^databaseName: must be 1 to 63 lowercase letters, digits or underscores/],
+      ['database name that is an SQL key word', { databaseName: 'select' }, /^databaseName: select is an SQL key word PostgreSQL reserves/],
+      ['database name the server already has', { databaseName: 'template1' }, /^databaseName: template1 is a database the server already has/],
       ['master user name too long', { masterUsername: 'a'.repeat(17) }, /^masterUsername: must be 1 to 16 lowercase letters/],
       ['master user name RDS keeps', { masterUsername: 'rdsadmin' }, /^masterUsername: rdsadmin is reserved by PostgreSQL or RDS/],
       ['master user name the engine reserves', { masterUsername: 'admin' }, /^masterUsername: admin is reserved by PostgreSQL or RDS; choose another name/],

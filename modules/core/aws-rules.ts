@@ -23,6 +23,16 @@ const RESERVED_USER_NAMES = new Set([
   'public', 'none', 'admin', 'rdsadmin', 'rdsrepladmin', 'rdstopmgr', 'rdsproxyadmin',
 ]);
 
+/** Why RDS would refuse `value` as the name of the cluster's initial database, or undefined. */
+export function databaseNameProblem(value: string): string | undefined {
+  if (!/^[a-z][a-z0-9_]{0,62}$/.test(value)) return 'must be 1 to 63 lowercase letters, digits or underscores, starting with a letter';
+  if (['template0', 'template1', 'rdsadmin', 'postgres'].includes(value)) return `${value} is a database the server already has; choose another name, such as keycloak`;
+  if (RESERVED_USER_NAMES.has(value) && !['admin', 'public', 'none', 'rdsadmin', 'rdsrepladmin', 'rdstopmgr', 'rdsproxyadmin'].includes(value)) {
+    return `${value} is an SQL key word PostgreSQL reserves; choose another name, such as keycloak`;
+  }
+  return undefined;
+}
+
 /** Why RDS would refuse `value` as the master user name of an Aurora PostgreSQL cluster, or undefined. */
 export function masterUsernameProblem(value: string): string | undefined {
   if (!/^[a-z][a-z0-9_]{0,15}$/.test(value)) return 'must be 1 to 16 lowercase letters, digits or underscores, starting with a letter';
