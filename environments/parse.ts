@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { cloudWorkspaceName, didYouMean, s3StateKey } from '../modules/core';
+import { plainErrorMap } from '../modules/core/zod-messages';
 import { EnvironmentConfig, EnvironmentInput, environmentSchema, stackNamesOf } from './schema';
 
 /** The problems of one environment, each `field: rule`. */
@@ -36,14 +37,6 @@ export class EnvironmentValidationError extends Error {
 
 const list = (problems: readonly string[], indent: string) => problems.map((problem) => `${indent}- ${problem}`).join('\n');
 
-/** Plain words where zod's default would say "Invalid input: expected string, received undefined". */
-const errorMap: z.core.$ZodErrorMap = (issue) => {
-  if (issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value')) return 'is required';
-  if (issue.code !== 'invalid_type') return undefined;
-  const input = issue.input;
-  const received = Array.isArray(input) ? 'an array' : input === null ? 'null' : `a ${typeof input} (${JSON.stringify(input).slice(0, 40)})`;
-  return `must be ${issue.expected === 'array' || issue.expected === 'object' ? 'an' : 'a'} ${issue.expected}, not ${received}`;
-};
 
 /** Validates one environment, throwing an EnvironmentValidationError that names each field and rule. */
 export function parseEnvironment(input: EnvironmentInput): EnvironmentConfig {
@@ -53,7 +46,7 @@ export function parseEnvironment(input: EnvironmentInput): EnvironmentConfig {
 }
 
 function check(input: EnvironmentInput): { config: EnvironmentConfig } | EnvironmentProblems {
-  const result = environmentSchema.safeParse(input, { error: errorMap });
+  const result = environmentSchema.safeParse(input, { error: plainErrorMap });
   if (result.success) return { config: result.data };
   const name = (input as { name?: unknown }).name;
   return {

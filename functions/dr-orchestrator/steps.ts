@@ -1,0 +1,235 @@
+/**
+ * What each task of a disaster-recovery run does, as functions of the event and the AWS clients, so
+ * the logic is tested without the network. Success is judged from the service's own truth (for
+ * Aurora: the target member is the writer and no switchover or failover is in flight), never from a
+ * cluster status or a sleep. Every start first looks: a resource already where the plan wants it is
+ * skipped, so a re-run after a partial failure finishes only the rest.
+ */
+import {
+  DescribeDBClustersCommand,
+  DescribeGlobalClustersCommand,
+  FailoverGlobalClusterCommand,
+  GlobalCluster,
+  RDSClient,
+  RemoveFromGlobalClusterCommand,
+  SwitchoverGlobalClusterCommand,
+} from '@aws-sdk/client-rds';
+import { PlanError, PlannedResource, REFERENCE, ResourceType, parsePlan } from './plan';
+
+export interface StepDeps {
+  /** An RDS client for a Region; calls go to the Region of the cluster they concern, never to a fixed one. */
+  rds(region: string): RDSClient;
+  /** The Region the run is started in: the surviving one. */
+  readonly runRegion: string;
+  now(): number;
+  /** Resolves `!Import name` and `!Ssm /path` in the run's Region; undefined when it does not resolve. */
+  resolve(kind: 'Import' | 'Ssm', name: string): Promise<string | undefined>;
+  /** The function that runs resources of each type. */
+  readonly functionArns: Readonly<Partial<Record<ResourceType, string>>>;
+}
+
+export interface RunnableResource extends PlannedResource {
+  readonly functionArn: string;
+}
+
+/** A resource's state between the start and its checks. */
+export interface Progress {
+  readonly name: string;
+  readonly type: string;
+  readonly layer: number;
+  readonly startedAt: string;
+  readonly deadline: string;
+  readonly done: boolean;
+  readonly timedOut: boolean;
+  /** It was already in the wanted state when the run started it. */
+  readonly skipped: boolean;
+  readonly finishedAt?: string;
+  /** What was seen last, in words. */
+  readonly detail: string;
+  /** Set when timed out: the line the run fails with. */
+  readonly cause?: string;
+}
+
+/** `validate`: the plan, its references resolved and each resource given the function that runs it. */
+export async function validatePlan(payload: unknown, deps: StepDeps): Promise<{ layers: Array<{ layer: number; resources: RunnableResource[] }> }> {
+  const plan = parsePlan(payload);
+  const problems: string[] = [];
+  const layers = [];
+  for (const { layer, resources } of plan.layers) {
+    const runnable: RunnableResource[] = [];
+    for (const resource of resources) {
+      const functionArn = deps.functionArns[resource.type];
+      if (!functionArn) problems.push(`resource ${JSON.stringify(resource.name)}: type ${resource.type} cannot run here yet`);
+      const parameters = await resolveReferences(resource.parameters, deps, (reference) => problems.push(`resource ${JSON.stringify(resource.name)}: ${reference} does not resolve in ${deps.runRegion}`));
+      runnable.push({ ...resource, parameters, functionArn: functionArn ?? '' });
+    }
+    layers.push({ layer, resources: runnable });
+  }
+  if (problems.length > 0) throw new PlanError(problems);
+  return { layers };
+}
+
+async function resolveReferences(parameters: Readonly<Record<string, unknown>>, deps: StepDeps, unresolved: (reference: string) => void): Promise<Record<string, unknown>> {
+  const resolveValue = async (value: unknown): Promise<unknown> => {
+    if (Array.isArray(value)) return Promise.all(value.map(resolveValue));
+    if (typeof value !== 'string') return value;
+    const match = REFERENCE.exec(value);
+    if (!match) return value;
+    const resolved = await deps.resolve(match[1] as 'Import' | 'Ssm', match[2]);
+    if (resolved === undefined) unresolved(value);
+    return resolved ?? value;
+  };
+  return Object.fromEntries(await Promise.all(Object.entries(parameters).map(async ([key, value]) => [key, await resolveValue(value)])));
+}
+
+interface Observation {
+  readonly done: boolean;
+  readonly detail: string;
+}
+
+interface Executor {
+  /** Where the resource stands now. */
+  observe(parameters: Record<string, unknown>, deps: StepDeps): Promise<Observation>;
+  /** Starts the change; called only when `observe` said not done. */
+  begin(parameters: Record<string, unknown>, deps: StepDeps): Promise<void>;
+}
+
+/** The member cluster an Aurora step targets: its ARN and Region, from an ARN or an identifier and Region. */
+function auroraTarget(parameters: Record<string, unknown>, deps: StepDeps): { region: string; matches(arn: string): boolean; id: string } {
+  const given = String(parameters.DBClusterIdentifier);
+  const arn = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:cluster:(.+)$/.exec(given);
+  if (arn) return { region: arn[1], id: arn[2], matches: (candidate) => candidate === given };
+  const region = String(parameters.Region ?? deps.runRegion);
+  return { region, id: given, matches: (candidate) => candidate.endsWith(`:cluster:${given}`) && candidate.split(':')[3] === region };
+}
+
+async function globalCluster(rds: RDSClient, identifier: string): Promise<GlobalCluster> {
+  const { GlobalClusters } = await rds.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: identifier }));
+  if (!GlobalClusters?.[0]) throw new Error(`global cluster ${identifier} not found`);
+  return GlobalClusters[0];
+}
+
+/** Switchover or managed failover: done when the target is the writer and nothing is in flight. */
+function moveWriter(kind: 'switchover' | 'failover'): Executor {
+  return {
+    async observe(parameters, deps) {
+      const target = auroraTarget(parameters, deps);
+      const cluster = await globalCluster(deps.rds(target.region), String(parameters.GlobalClusterIdentifier));
+      const member = cluster.GlobalClusterMembers?.find((candidate) => candidate.DBClusterArn && target.matches(candidate.DBClusterArn));
+      if (!member) throw new Error(`${target.id} in ${target.region} is not a member of global cluster ${parameters.GlobalClusterIdentifier}`);
+      const inFlight = cluster.FailoverState?.Status;
+      const writer = cluster.GlobalClusterMembers?.find((candidate) => candidate.IsWriter)?.DBClusterArn ?? 'none';
+      return {
+        done: Boolean(member.IsWriter) && !inFlight,
+        detail: inFlight ? `${cluster.FailoverState?.IsDataLossAllowed ? 'failover' : 'switchover'} ${inFlight}` : `writer ${writer}`,
+      };
+    },
+    async begin(parameters, deps) {
+      const target = auroraTarget(parameters, deps);
+      const rds = deps.rds(target.region);
+      const cluster = await globalCluster(rds, String(parameters.GlobalClusterIdentifier));
+      const arn = cluster.GlobalClusterMembers!.find((candidate) => candidate.DBClusterArn && target.matches(candidate.DBClusterArn))!.DBClusterArn!;
+      // A re-run that finds this very move in flight waits for it rather than starting another.
+      if (cluster.FailoverState?.ToDbClusterArn === arn) return;
+      if (cluster.FailoverState?.Status) throw new Error(`another switchover or failover of ${parameters.GlobalClusterIdentifier} is in flight (${cluster.FailoverState.Status})`);
+      const identifier = String(parameters.GlobalClusterIdentifier);
+      await rds.send(kind === 'switchover'
+        ? new SwitchoverGlobalClusterCommand({ GlobalClusterIdentifier: identifier, TargetDbClusterIdentifier: arn })
+        : new FailoverGlobalClusterCommand({ GlobalClusterIdentifier: identifier, TargetDbClusterIdentifier: arn, AllowDataLoss: true }));
+    },
+  };
+}
+
+/** Detach-and-promote: done when the target has left the global cluster and is available on its own. */
+const detachAndPromote: Executor = {
+  async observe(parameters, deps) {
+    const target = auroraTarget(parameters, deps);
+    const rds = deps.rds(target.region);
+    const cluster = await globalCluster(rds, String(parameters.GlobalClusterIdentifier)).catch(() => undefined);
+    const member = cluster?.GlobalClusterMembers?.some((candidate) => candidate.DBClusterArn && target.matches(candidate.DBClusterArn));
+    if (member) return { done: false, detail: `${target.id} is still a member of ${parameters.GlobalClusterIdentifier}` };
+    const { DBClusters } = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: target.id }));
+    const status = DBClusters?.[0]?.Status ?? 'missing';
+    return { done: status === 'available', detail: `${target.id} detached, ${status}` };
+  },
+  async begin(parameters, deps) {
+    const target = auroraTarget(parameters, deps);
+    const rds = deps.rds(target.region);
+    const cluster = await globalCluster(rds, String(parameters.GlobalClusterIdentifier));
+    const arn = cluster.GlobalClusterMembers?.find((candidate) => candidate.DBClusterArn && target.matches(candidate.DBClusterArn))?.DBClusterArn;
+    if (arn) await rds.send(new RemoveFromGlobalClusterCommand({ GlobalClusterIdentifier: String(parameters.GlobalClusterIdentifier), DbClusterIdentifier: arn }));
+  },
+};
+
+/** The executors this release runs; validatePlan refuses a plan with any other type before it starts. */
+export const EXECUTORS: Partial<Record<ResourceType, Executor>> = {
+  AuroraGlobalSwitchover: moveWriter('switchover'),
+  AuroraGlobalFailover: moveWriter('failover'),
+  AuroraDetachAndPromote: detachAndPromote,
+};
+
+export interface ResourceEvent {
+  readonly layer: number;
+  readonly resource: RunnableResource;
+  readonly progress?: Progress;
+}
+
+function executorOf(resource: RunnableResource): Executor {
+  const executor = EXECUTORS[resource.type];
+  if (!executor) throw new Error(`type ${resource.type} cannot run here yet`);
+  return executor;
+}
+
+/** `start`: looks first; starts the change only when the resource is not already where the plan wants it. */
+export async function startResource(event: ResourceEvent, deps: StepDeps): Promise<Progress> {
+  const { resource, layer } = event;
+  const executor = executorOf(resource);
+  const startedAt = new Date(deps.now()).toISOString();
+  const base = { name: resource.name, type: resource.type, layer, startedAt, deadline: new Date(deps.now() + resource.timeoutSeconds * 1000).toISOString() };
+  const before = await executor.observe({ ...resource.parameters }, deps);
+  if (before.done) return { ...base, done: true, timedOut: false, skipped: true, finishedAt: startedAt, detail: `already done: ${before.detail}` };
+  await executor.begin({ ...resource.parameters }, deps);
+  return { ...base, done: false, timedOut: false, skipped: false, detail: `started: ${before.detail}` };
+}
+
+/** `check`: done, still going, or past the deadline (then with the cause the run fails with). */
+export async function checkResource(event: ResourceEvent, deps: StepDeps): Promise<Progress> {
+  const { resource, layer, progress } = event;
+  if (!progress) throw new Error('check needs the progress of start');
+  const now = await executorOf(resource).observe({ ...resource.parameters }, deps);
+  if (now.done) return { ...progress, done: true, finishedAt: new Date(deps.now()).toISOString(), detail: now.detail };
+  if (deps.now() > Date.parse(progress.deadline)) {
+    return {
+      ...progress,
+      timedOut: true,
+      detail: now.detail,
+      cause: `layer ${layer}, resource ${resource.name} (${resource.givenType}): not done within ${resource.timeoutSeconds} s; last seen: ${now.detail}`,
+    };
+  }
+  return { ...progress, detail: now.detail };
+}
+
+export interface RunSummary {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** From the run's start until its last resource was done: the recovery time. */
+  readonly recoveryTimeSeconds: number;
+  readonly layers: ReadonlyArray<{ layer: number; startedAt: string; finishedAt: string; seconds: number; resources: readonly Progress[] }>;
+}
+
+/** `record`: the loop over layers moves on, keeping the finished layer's results. */
+export function recordLayer(loop: { index: number; count: number; done: readonly (readonly Progress[])[] }, layer: readonly Progress[]) {
+  return { index: loop.index + 1, count: loop.count, done: [...loop.done, layer] };
+}
+
+/** `summarize`: the start and end of every resource and layer, and the total. */
+export function summarize(startedAt: string, layers: readonly (readonly Progress[])[], now: number): RunSummary {
+  const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
+  const summary = layers.map((resources) => {
+    const start = resources.map((r) => r.startedAt).sort()[0];
+    const end = resources.map((r) => r.finishedAt ?? r.startedAt).sort().at(-1)!;
+    return { layer: resources[0]?.layer ?? 0, startedAt: start, finishedAt: end, seconds: seconds(start, end), resources };
+  });
+  const finishedAt = summary.map((layer) => layer.finishedAt).sort().at(-1) ?? new Date(now).toISOString();
+  return { startedAt, finishedAt, recoveryTimeSeconds: seconds(startedAt, finishedAt), layers: summary };
+}
