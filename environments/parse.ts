@@ -126,7 +126,7 @@ function sharedNames(configs: readonly EnvironmentConfig[]): Array<{ environment
     if (problems.length > before && owners.get(`name:${env.name}`)?.index !== index) return;
     const stacks = stackNamesOf(env);
     stacks.forEach((stack, position) => {
-      const field = position === 0 ? 'name' : position <= env.sites.length ? `sites[${position - 1}].name` : 'blueGreen.green';
+      const field = position === 0 ? 'name' : position <= env.sites.length ? `sites[${position - 1}].name` : stack.endsWith('-dr') && env.drOrchestrator.enabled && position === stacks.length - 1 ? 'drOrchestrator.enabled' : 'blueGreen.green';
       const where = (owner: { environment: string; field: string }) => `environment ${owner.environment} (from its ${owner.field})`;
       claim(`stack:${stack}`, index, field, (owner) => `makes stack ${stack}, which ${where(owner)} makes too; their state and resources would collide: rename one`);
       const backend = env.stateBackend;

@@ -17,6 +17,7 @@ export const prod: EnvironmentInput = {
   deletionProtection: true,
   backupRetentionDays: 14,
   blueGreen: { enabled: true },
+  drOrchestrator: { enabled: true },
   sites: [
     {
       name: 'site-a',

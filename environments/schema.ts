@@ -8,6 +8,8 @@ import {
   AWS_REGIONS_BY_PARTITION,
   cloudWorkspaceName,
   databaseNameProblem,
+  drOrchestratorNames,
+  drStackName,
   s3StateKey,
   MAX_GLOBAL_DATABASE_REGIONS,
   databaseStackName,
@@ -245,6 +247,8 @@ export const environmentSchema = z
       })
       .strict()
       .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1 }),
+    /** The DR orchestrator: a state machine in every Region that runs plans of ordered layers (stack `<env>-dr`). @default { enabled: false } */
+    drOrchestrator: z.object({ enabled: z.boolean() }).strict().default({ enabled: false }),
     /** Extra cluster parameters, merged over the project's own. @default {} */
     clusterParameters: z.record(z.string(), z.string()).default({}),
     /**
@@ -429,7 +433,8 @@ function derivedNameIssues(env: Parsed): Array<{ path: Array<string | number>; m
   const issues: Array<{ path: Array<string | number>; message: string }> = [];
   const identifier = env.globalClusterIdentifier;
   if (!rdsIdentifierProblem(identifier)) {
-    for (const { name, maxLength, what } of Object.values(writerDnsHandlerNames(identifier))) {
+    const dr = env.drOrchestrator.enabled ? drOrchestratorNames(identifier) : undefined;
+    for (const { name, maxLength, what } of [...Object.values(writerDnsHandlerNames(identifier)), ...(dr ? [dr.stateMachine, ...dr.functions] : [])]) {
       if (name.length > maxLength) {
         issues.push({ path: ['globalClusterIdentifier'], message: `derived ${what} name ${name} is ${name.length} characters, AWS allows ${maxLength}: shorten the identifier to ${identifier.length - (name.length - maxLength)} characters or fewer` });
       }
@@ -462,8 +467,13 @@ function derivedNameIssues(env: Parsed): Array<{ path: Array<string | number>; m
 export const HCP_WORKSPACE_NAME_MAX_LENGTH = 90;
 
 /** The stacks an environment synthesises, by name. */
-export function stackNamesOf(env: Pick<Parsed, 'name' | 'sites' | 'blueGreen'>): string[] {
-  return [databaseStackName(env.name), ...env.sites.map((site) => siteStackName(env.name, site.name)), ...(env.blueGreen.green ? [greenStackName(env.name)] : [])];
+export function stackNamesOf(env: Pick<Parsed, 'name' | 'sites' | 'blueGreen' | 'drOrchestrator'>): string[] {
+  return [
+    databaseStackName(env.name),
+    ...env.sites.map((site) => siteStackName(env.name, site.name)),
+    ...(env.blueGreen.green ? [greenStackName(env.name)] : []),
+    ...(env.drOrchestrator.enabled ? [drStackName(env.name)] : []),
+  ];
 }
 
 export type EnvironmentInput = z.input<typeof environmentSchema>;

@@ -5,10 +5,12 @@ import type { EnvironmentInput } from '../environments/schema';
 import type { EnvironmentConfig } from '../environments/schema';
 import { DatabaseStack } from './database-stack';
 import { bundleFunction } from './function-bundle';
+import { DrStack } from './dr-stack';
 import { GreenStack } from './green-stack';
 import { SiteAccessStack } from './site-access-stack';
 
 export * from './database-stack';
+export * from './dr-stack';
 export * from './function-bundle';
 export * from './green-stack';
 export * from './site-access-stack';
@@ -16,10 +18,12 @@ export * from './site-access-stack';
 /** Every stack of every environment; the configs must already be validated. */
 export function addEnvironmentStacks(app: Construct, environments: readonly EnvironmentConfig[]): void {
   const writerDnsBundle = bundleFunction('writer-dns');
+  const drBundle = environments.some((env) => env.drOrchestrator.enabled) ? bundleFunction('dr-orchestrator') : undefined;
   for (const env of environments) {
     const database = new DatabaseStack(app, env, { writerDnsBundle });
     for (const site of env.sites) new SiteAccessStack(app, env, site, database);
     if (env.blueGreen.green) new GreenStack(app, env, database);
+    if (drBundle && env.drOrchestrator.enabled) new DrStack(app, env, { bundle: drBundle });
   }
 }
 

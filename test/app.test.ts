@@ -25,6 +25,7 @@ describe('synthesizeEnvironments', () => {
       'staging-site-a-access': ['staging-database'],
       'staging-site-b-access': ['staging-database'],
       'prod-database': [],
+      'prod-dr': [],
       'prod-site-a-access': ['prod-database'],
       'prod-site-b-access': ['prod-database'],
     });

@@ -10,7 +10,11 @@ import {
 const validator: (definition: unknown) => { isValid: boolean; errors: unknown[] } = require('asl-validator');
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
+import { CloudFormationClient, ListExportsCommand } from '@aws-sdk/client-cloudformation';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { loadTaskConfig } from '../functions/dr-orchestrator/config';
 import { PlanError, parsePlan } from '../functions/dr-orchestrator/plan';
+import { resolveImport, resolveSsm } from '../functions/dr-orchestrator/resolve';
 import { EXECUTORS, StepDeps, checkResource, recordLayer, startResource, summarize, validatePlan } from '../functions/dr-orchestrator/steps';
 import { TASK_STATES, orchestratorDefinition } from '../modules/dr-orchestrator/definition';
 
@@ -275,5 +279,26 @@ describe('DR orchestrator state machine', () => {
     const { error } = await run({ StatePayload: [{ layer: 1, resources: [{ resourceType: 'UnPlannedFailoverAurora', resourceName: 'a', parameters: { GlobalClusterIdentifier: 'kc-a', DBClusterIdentifier: 'kc-a-eu-central-1' } }] }] }, depsFor(aurora));
     expect(error).toBeUndefined();
     expect(aurora.detached).toEqual(new Set([arn(CENTRAL, 'kc-a-eu-central-1')]));
+  });
+});
+
+describe('DR references and task configuration', () => {
+  test('!Import pages through the Region\'s exports; !Ssm reads a parameter; neither invents a value', async () => {
+    const cloudformation = new CloudFormationClient({ region: CENTRAL, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    mockClient(cloudformation).on(ListExportsCommand)
+      .resolvesOnce({ Exports: [{ Name: 'other', Value: 'x', ExportingStackId: 'stack' }], NextToken: 'page-2' })
+      .resolves({ Exports: [{ Name: 'dr-globaldb-cluster-postgres-global-identifier', Value: 'keycloak-prod', ExportingStackId: 'stack' }] });
+    expect(await resolveImport(cloudformation, 'dr-globaldb-cluster-postgres-global-identifier')).toBe('keycloak-prod');
+    const ssm = new SSMClient({ region: CENTRAL, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const ssmMock = mockClient(ssm);
+    ssmMock.on(GetParameterCommand, { Name: '/keycloak-aurora-dr/prod/global-cluster-identifier' }).resolves({ Parameter: { Name: '/keycloak-aurora-dr/prod/global-cluster-identifier', Type: 'String', Value: 'keycloak-prod', Version: 1 } });
+    ssmMock.on(GetParameterCommand, { Name: '/nowhere' }).rejects(Object.assign(new Error('Parameter /nowhere not found.'), { name: 'ParameterNotFound' }));
+    expect(await resolveSsm(ssm, '/keycloak-aurora-dr/prod/global-cluster-identifier')).toBe('keycloak-prod');
+    expect(await resolveSsm(ssm, '/nowhere')).toBeUndefined();
+  });
+
+  test('a task function refuses to start without its configuration, naming what is missing', () => {
+    expect(() => loadTaskConfig({})).toThrow(/DR_TASK is not set; AWS_REGION is not set/);
+    expect(loadTaskConfig({ DR_TASK: 'plan', AWS_REGION: CENTRAL, DR_FUNCTION_ARNS: '{"AuroraGlobalSwitchover":"arn"}' })).toEqual({ task: 'plan', region: CENTRAL, functionArns: { AuroraGlobalSwitchover: 'arn' } });
   });
 });

@@ -186,6 +186,11 @@ describe('environment schema', () => {
         /^writerDns.domain: derived DNS name k{40}\.aurora-global\.d{50}.* is 266 characters long; a DNS name has at most 253: shorten writerDns.domain or globalClusterIdentifier/,
       ],
       [
+        'a derived DR orchestrator function name too long',
+        { globalClusterIdentifier: 'k'.repeat(51), regions: ['us-east-1'], sites: [{ ...siteA, region: 'us-east-1' }], layout: 'single-site', drOrchestrator: { enabled: true } },
+        /^globalClusterIdentifier: derived Lambda function name k{51}-dr-switchover is 65 characters, AWS allows 64: shorten the identifier to 50 characters or fewer/,
+      ],
+      [
         'a derived EventBridge rule name too long',
         { globalClusterIdentifier: 'k'.repeat(53), regions: ['us-east-1'], sites: [{ ...siteA, region: 'us-east-1' }], layout: 'single-site' },
         /^globalClusterIdentifier: derived EventBridge rule name k{53}-dns-schedule is 66 characters, AWS allows 64: shorten the identifier to 51 characters or fewer/,

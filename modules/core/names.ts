@@ -137,3 +137,27 @@ export function s3StateKey(keyPrefix: string, stackName: string): string {
 export function cloudWorkspaceName(workspacePrefix: string, stackName: string): string {
   return `${workspacePrefix}${stackName}`;
 }
+
+/** Name of the stack holding an environment's DR orchestrator, in every Region. */
+export function drStackName(environment: string): string {
+  return `${environment}-dr`;
+}
+
+/** The DR orchestrator's functions, one per task. */
+export const DR_TASKS = ['plan', 'summary', 'switchover', 'failover', 'detach'] as const;
+
+/** The DR orchestrator's state machine `<name>-dr` (80 characters at most) and functions `<name>-dr-<task>` (64). */
+export function drOrchestratorNames(name: string) {
+  return {
+    stateMachine: { name: `${name}-dr`, maxLength: 80, what: 'Step Functions state machine' },
+    functions: DR_TASKS.map((task) => ({ task, name: `${name}-dr-${task}`, maxLength: 64, what: 'Lambda function' })),
+  };
+}
+
+/** Where the DR stack publishes an environment's identifiers in every Region, for plans to name with `!Ssm`. */
+export function drParameterNames(environment: string, regions: readonly string[]) {
+  return {
+    globalClusterIdentifier: `/keycloak-aurora-dr/${environment}/global-cluster-identifier`,
+    clusterArns: Object.fromEntries(regions.map((region) => [region, `/keycloak-aurora-dr/${environment}/${region}/cluster-arn`])),
+  };
+}
