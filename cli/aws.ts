@@ -5,6 +5,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { CliError, ExitCode } from './errors';
 
@@ -13,6 +14,7 @@ export interface AwsClients {
   ec2(region: string): EC2Client;
   sts(region: string): STSClient;
   route53(): Route53Client;
+  sfn(region: string): SFNClient;
 }
 
 /** The SDK's adaptive retry already spaces throttled calls; the CLI adds its own attempts on top. */
@@ -28,6 +30,7 @@ export function awsClients(): AwsClients {
     rds: (region) => once(`rds:${region}`, () => new (require('@aws-sdk/client-rds') as typeof import('@aws-sdk/client-rds')).RDSClient({ region, ...SDK_OPTIONS })),
     ec2: (region) => once(`ec2:${region}`, () => new (require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2')).EC2Client({ region, ...SDK_OPTIONS })),
     sts: (region) => once(`sts:${region}`, () => new (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient({ region, ...SDK_OPTIONS })),
+    sfn: (region) => once(`sfn:${region}`, () => new (require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn')).SFNClient({ region, ...SDK_OPTIONS })),
     route53: () => once('route53', () => new (require('@aws-sdk/client-route-53') as typeof import('@aws-sdk/client-route-53')).Route53Client({ region: 'us-east-1', ...SDK_OPTIONS })),
   };
 }

@@ -2,6 +2,7 @@
  * The command line: one command per operation, strict about unknown commands and options. The AWS
  * commands and the environments are loaded when one of them runs, so a blue/green step starts fast.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AwsClients, Clock } from './aws';
 import { abort, attach, attachClone, blueGreenNames, check, cutover, lag, prepare } from './bluegreen/steps';
@@ -77,6 +78,32 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     });
   }
 
+  const dr = program.command('dr').description('disaster-recovery plans, run by the <env>-dr state machines (see the README)');
+  dr.command('plan').argument('<environment>').description('write this environment\'s own plan (JSON) as a starting point')
+    .requiredOption('--to <region>', 'Region whose cluster becomes the writer')
+    .addOption(new Option('--kind <kind>', 'switchover (no data loss) or failover (AllowDataLoss)').choices(['switchover', 'failover']).default('switchover'))
+    .action(async (name: string, options: { to: string; kind: 'switchover' | 'failover' }) => {
+      const [{ environmentPlan }, { loadEnvironment }] = await Promise.all([import('./commands/dr'), import('./environment')]);
+      io.out(JSON.stringify(environmentPlan(loadEnvironment(name), options.to, options.kind), null, 2));
+    });
+  dr.command('validate').argument('<file>').description('check a plan with the schema a run uses; nothing is started')
+    .action(async (file: string) => {
+      const { validatePlanFile } = await import('./commands/dr');
+      validatePlanFile(readPlan(file), io);
+    });
+  dr.command('run').argument('<environment>').argument('<file>').description('start a plan in a Region\'s state machine and follow it to the end')
+    .requiredOption('--region <region>', 'the Region to run from: the one that survives')
+    .option('--dry-run', 'validate the plan and show what would run, without starting it')
+    .option('--timeout <minutes>', 'stop following after this long (the run goes on in AWS)', positive('minutes'), 120)
+    .option('--poll <seconds>', 'seconds between looks', positive('seconds'), 10)
+    .addOption(json)
+    .action(async (name: string, file: string, options: { region: string; dryRun?: boolean; timeout: number; poll: number; json?: boolean }) => {
+      const [{ runPlan }, { loadEnvironment }] = await Promise.all([import('./commands/dr'), import('./environment')]);
+      await runPlan(loadEnvironment(name), readPlan(file), deps, io, {
+        region: options.region, dryRun: Boolean(options.dryRun), pollMs: options.poll * 1000, timeoutMs: options.timeout * 60_000, json: Boolean(options.json),
+      });
+    });
+
   const bluegreen = program.command('bluegreen')
     .description('blue/green through logical replication; connections from BLUEGREEN_BLUE_URL and BLUEGREEN_GREEN_URL');
   const context = (options: { json?: boolean }) => bluegreenContext(runtime, Boolean(options.json));
@@ -114,6 +141,14 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
       return error.exitCode;
     }
     throw error;
+  }
+}
+
+function readPlan(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read the plan ${file}: ${(error as Error).message}`, ExitCode.usage);
   }
 }
 

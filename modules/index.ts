@@ -9,3 +9,4 @@ export * from './site-peering';
 export * from './state-backend';
 export * from './writer-dns-record';
 export * from './writer-failover-handler';
+export * from './dr-orchestrator';

@@ -8,11 +8,10 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
-import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { Fn, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { DR_TASKS, assertProps, drOrchestratorNames } from '../core';
-import { HANDLER_RUNTIME } from '../writer-failover-handler';
+import { alarmOnFirstOccurrence, alarmTopic, bundledFunction } from '../writer-failover-handler';
 import { orchestratorDefinition } from './definition';
 
 export { TASK_STATES, orchestratorDefinition } from './definition';
@@ -85,12 +84,7 @@ export class DrOrchestrator extends Construct {
         functionName: name,
         description: `DR orchestrator: ${task}`,
         role: role.arn,
-        runtime: HANDLER_RUNTIME,
-        architectures: ['arm64'],
-        handler: 'index.handler',
-        filename: props.code.path,
-        sourceCodeHash: Fn.filebase64sha256(props.code.path),
-        memorySize: 256,
+        ...bundledFunction(props.code),
         timeout: 60,
         environment: { variables: { DR_TASK: task, ...environment } },
         dependsOn: [logGroup, policy],
@@ -147,10 +141,7 @@ export class DrOrchestrator extends Construct {
       tracingConfiguration: { enabled: true },
     });
 
-    this.alarmTopic = new SnsTopic(this, 'alarms', { provider, name: `${names.stateMachine}-alarms` });
-    (props.alarmEmails ?? []).forEach((email, index) => {
-      new SnsTopicSubscription(this, `alarm-email-${index + 1}`, { provider, topicArn: this.alarmTopic.arn, protocol: 'email', endpoint: email });
-    });
+    this.alarmTopic = alarmTopic(this, provider, `${names.stateMachine}-alarms`, props.alarmEmails ?? []);
     for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
       new CloudwatchMetricAlarm(this, `${metric}-alarm`, {
         provider,
@@ -160,12 +151,7 @@ export class DrOrchestrator extends Construct {
         metricName: metric,
         dimensions: { StateMachineArn: this.stateMachine.arn },
         statistic: 'Sum',
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        treatMissingData: 'notBreaching',
-        alarmActions: [this.alarmTopic.arn],
+        ...alarmOnFirstOccurrence(this.alarmTopic),
       });
     }
   }

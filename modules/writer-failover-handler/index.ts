@@ -130,12 +130,7 @@ export class WriterFailoverHandler extends Construct {
       functionName: name,
       description: `Points ${props.recordName} at the writer of ${props.globalClusterIdentifier}`,
       role: this.role.arn,
-      runtime: HANDLER_RUNTIME,
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      filename: props.code.path,
-      sourceCodeHash: Fn.filebase64sha256(props.code.path),
-      memorySize: 256,
+      ...bundledFunction(props.code),
       timeout: timeoutSeconds,
       // One run at a time per Region: duplicate events queue instead of racing each other.
       reservedConcurrentExecutions: 1,
@@ -213,25 +208,8 @@ export class WriterFailoverHandler extends Construct {
       }),
     });
 
-    this.alarmTopic = new SnsTopic(this, 'alarms', { provider, name: `${name}-alarms` });
-    (props.alarmEmails ?? []).forEach((email, index) => {
-      new SnsTopicSubscription(this, `alarm-email-${index + 1}`, {
-        provider,
-        topicArn: this.alarmTopic.arn,
-        protocol: 'email',
-        endpoint: email,
-      });
-    });
-    // Any error or dead letter in a minute alarms; a quiet minute is healthy, not missing data.
-    const onFirstOccurrence = {
-      period: 60,
-      evaluationPeriods: 1,
-      threshold: 1,
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [this.alarmTopic.arn],
-      okActions: [this.alarmTopic.arn],
-    };
+    this.alarmTopic = alarmTopic(this, provider, `${name}-alarms`, props.alarmEmails ?? []);
+    const onFirstOccurrence = { ...alarmOnFirstOccurrence(this.alarmTopic), okActions: [this.alarmTopic.arn] };
     this.alarms = [
       new CloudwatchMetricAlarm(this, 'errors-alarm', {
         provider,
@@ -255,6 +233,39 @@ export class WriterFailoverHandler extends Construct {
       }),
     ];
   }
+}
+
+/** How every bundled function of this project runs: the zip synth built, on arm64, Node.js 22. */
+export function bundledFunction(code: TerraformAsset) {
+  return {
+    runtime: HANDLER_RUNTIME,
+    architectures: ['arm64'],
+    handler: 'index.handler',
+    filename: code.path,
+    sourceCodeHash: Fn.filebase64sha256(code.path),
+    memorySize: 256,
+  };
+}
+
+/** Alarm settings for a count: any occurrence in a minute alarms; a quiet minute is healthy, not missing data. */
+export function alarmOnFirstOccurrence(topic: SnsTopic) {
+  return {
+    period: 60,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    treatMissingData: 'notBreaching',
+    alarmActions: [topic.arn],
+  };
+}
+
+/** An SNS topic for alarms, each address subscribed (each must confirm its subscription). */
+export function alarmTopic(scope: Construct, provider: AwsProvider, name: string, emails: readonly string[]): SnsTopic {
+  const topic = new SnsTopic(scope, 'alarms', { provider, name });
+  emails.forEach((email, index) => {
+    new SnsTopicSubscription(scope, `alarm-email-${index + 1}`, { provider, topicArn: topic.arn, protocol: 'email', endpoint: email });
+  });
+  return topic;
 }
 
 /** The handler's IAM policy: no `*` action, and `*` in a resource only where AWS has no narrower ARN. */

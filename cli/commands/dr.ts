@@ -1,0 +1,91 @@
+/** `dr plan`, `dr validate` and `dr run`: a DR plan written, checked and run from the Region you name. */
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { PlanError, parsePlan } from '../../functions/dr-orchestrator/plan';
+import type { RunSummary } from '../../functions/dr-orchestrator/steps';
+import { drOrchestratorNames, drParameterNames, partitionOf } from '../../modules/core';
+import { didYouMean } from '../../modules/core/suggest';
+import { callAws } from '../aws';
+import type { OperatedEnvironment } from '../environment';
+import { CliError, ExitCode, refuse } from '../errors';
+import type { Deps } from '../observe';
+import { Io, formatDuration, formatTable } from '../output';
+
+/** This environment's own plan: move its global cluster's writer to `to`, naming it through the SSM parameters the DR stack publishes. */
+export function environmentPlan(env: OperatedEnvironment, to: string, kind: 'switchover' | 'failover'): unknown {
+  const { regions, name, globalClusterIdentifier } = env.config;
+  if (!regions.includes(to)) throw refuse(`${to} is not a Region of global cluster ${globalClusterIdentifier} (its Regions: ${regions.join(', ')})${didYouMean(to, regions)}`);
+  const parameters = drParameterNames(name, regions);
+  return {
+    StatePayload: [{
+      layer: 1,
+      resources: [{
+        resourceType: kind === 'switchover' ? 'AuroraGlobalSwitchover' : 'AuroraGlobalFailover',
+        resourceName: `${kind} of ${globalClusterIdentifier} to ${to}`,
+        parameters: {
+          GlobalClusterIdentifier: `!Ssm ${parameters.globalClusterIdentifier}`,
+          DBClusterIdentifier: `!Ssm ${parameters.clusterArns[to]}`,
+          ...(kind === 'failover' && { AllowDataLoss: true }),
+        },
+      }],
+    }],
+  };
+}
+
+/** Checks a plan with the schema a run checks it with; refuses listing every problem. */
+export function validatePlanFile(text: string, io: Io): ReturnType<typeof parsePlan> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch (error) {
+    throw refuse(`the plan is not JSON: ${(error as Error).message}`);
+  }
+  try {
+    const plan = parsePlan(payload);
+    for (const line of formatTable([['LAYER', 'RESOURCE', 'TYPE', 'TIMEOUT'], ...plan.layers.flatMap((layer) => layer.resources.map((r) => [String(layer.layer), r.name, r.type === r.givenType ? r.type : `${r.givenType} (${r.type})`, `${r.timeoutSeconds} s`]))])) io.out(line);
+    return plan;
+  } catch (error) {
+    if (error instanceof PlanError) throw refuse(`the plan is invalid, nothing was started: ${error.problems.join('; ')}`);
+    throw error;
+  }
+}
+
+/**
+ * Starts the plan in `region`'s state machine and follows it to the end. The plan is validated here
+ * first, so a bad plan never starts; the run validates it again before its first action.
+ */
+export async function runPlan(env: OperatedEnvironment, text: string, deps: Deps, io: Io, options: { region: string; dryRun: boolean; pollMs: number; timeoutMs: number; json: boolean }): Promise<RunSummary | undefined> {
+  if (!env.config.regions.includes(options.region)) {
+    throw refuse(`${options.region} is not a Region of environment ${env.config.name}, so it has no DR orchestrator (its Regions: ${env.config.regions.join(', ')})${didYouMean(options.region, env.config.regions)}`);
+  }
+  validatePlanFile(text, io);
+  if (options.dryRun) {
+    io.err('dry run: the plan is valid; nothing was started');
+    return undefined;
+  }
+  const { Account } = await callAws('GetCallerIdentity', () => deps.aws.sts(options.region).send(new GetCallerIdentityCommand({})), deps.clock);
+  const stateMachineArn = `arn:${partitionOf(options.region)}:states:${options.region}:${Account}:stateMachine:${drOrchestratorNames(env.config.globalClusterIdentifier).stateMachine.name}`;
+  const sfn = deps.aws.sfn(options.region);
+  const { executionArn } = await callAws('StartExecution', () => sfn.send(new StartExecutionCommand({ stateMachineArn, input: text })), deps.clock);
+  io.err(`started ${executionArn}`);
+  const started = deps.clock.now();
+  for (;;) {
+    const execution = await callAws('DescribeExecution', () => sfn.send(new DescribeExecutionCommand({ executionArn })), deps.clock);
+    if (execution.status === 'SUCCEEDED') {
+      const summary = JSON.parse(execution.output ?? '{}') as RunSummary;
+      if (options.json) io.out(JSON.stringify(summary, null, 2));
+      else {
+        for (const line of formatTable([['LAYER', 'RESOURCE', 'STARTED', 'FINISHED', 'RESULT'], ...summary.layers.flatMap((layer) => layer.resources.map((r) => [String(layer.layer), r.name, r.startedAt, r.finishedAt ?? '', r.skipped ? 'already done' : 'done']))])) io.out(line);
+        io.out(`recovery time ${formatDuration(summary.recoveryTimeSeconds * 1000)} (${summary.recoveryTimeSeconds} s)`);
+      }
+      return summary;
+    }
+    if (execution.status !== 'RUNNING' && execution.status !== 'PENDING_REDRIVE') {
+      throw new CliError(`the run ${execution.status === 'TIMED_OUT' ? 'timed out' : execution.status?.toLowerCase()}: ${execution.error ?? ''}: ${execution.cause ?? ''}`, execution.status === 'TIMED_OUT' ? ExitCode.timeout : ExitCode.stopped);
+    }
+    if (deps.clock.now() - started > options.timeoutMs) {
+      throw new CliError(`the run was still going after ${formatDuration(options.timeoutMs)}; it goes on in AWS: ${executionArn}`, ExitCode.timeout);
+    }
+    await deps.clock.sleep(options.pollMs);
+  }
+}
