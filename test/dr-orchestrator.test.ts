@@ -1,4 +1,7 @@
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
+  DescribeDBInstancesCommand,
+  PromoteReadReplicaCommand,
   DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
@@ -46,6 +49,9 @@ class FakeAurora {
   readonly detached = new Set<string>();
   downRegions = new Set<string>();
   failSwitchoverOf = new Set<string>();
+  readonly promotions = new Map<string, { looksLeft: number }>();
+  /** What the writer DNS name points at, as the writer-DNS handlers would have left it. */
+  recordTarget = '';
 
   constructor(private readonly settleAfter = 2) {}
 
@@ -93,7 +99,18 @@ class FakeAurora {
     });
     mock.on(DescribeDBClustersCommand).callsFake(({ DBClusterIdentifier: id }) => {
       guard('DescribeDBClusters');
-      return { DBClusters: [{ DBClusterIdentifier: id, Status: 'available' }] };
+      return { DBClusters: [{ DBClusterIdentifier: id, Status: 'available', Endpoint: `${id}.cluster-abc.${region}.rds.amazonaws.com` }] };
+    });
+    mock.on(DescribeDBInstancesCommand).callsFake(({ DBInstanceIdentifier: id }) => {
+      guard('DescribeDBInstances');
+      const promotion = this.promotions.get(id);
+      const promoted = promotion !== undefined && --promotion.looksLeft <= 0;
+      return { DBInstances: [{ DBInstanceIdentifier: id, DBInstanceStatus: promotion && !promoted ? 'modifying' : 'available', ...(!promotion && { ReadReplicaSourceDBInstanceIdentifier: `arn:aws:rds:${WEST}:${ACCOUNT}:db:${id}-source` }) }] };
+    });
+    mock.on(PromoteReadReplicaCommand).callsFake(({ DBInstanceIdentifier: id }) => {
+      guard('PromoteReadReplica');
+      this.promotions.set(id, { looksLeft: this.settleAfter });
+      return {};
     });
     return client;
   }
@@ -101,7 +118,14 @@ class FakeAurora {
 
 function depsFor(aurora: FakeAurora, clock = { now: Date.parse('2026-12-01T10:00:00Z') }, step = 1000): StepDeps {
   const clients = new Map<string, RDSClient>();
+  const route53 = new Route53Client({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  mockClient(route53).on(ListResourceRecordSetsCommand).callsFake(({ StartRecordName: name }) => ({
+    ResourceRecordSets: aurora.recordTarget ? [{ Name: `${name}.`, Type: 'CNAME', TTL: 5, ResourceRecords: [{ Value: aurora.recordTarget }] }] : [],
+    IsTruncated: false,
+    MaxItems: 1,
+  }));
   return {
+    route53: () => route53,
     rds: (region) => clients.get(region) ?? clients.set(region, aurora.client(region)).get(region)!,
     runRegion: CENTRAL,
     now: () => (clock.now += step),
@@ -244,8 +268,8 @@ describe('DR orchestrator state machine', () => {
 
   test('a type this release cannot run yet is refused before any AWS call, not skipped', async () => {
     const aurora = new FakeAurora().cluster('kc-a');
-    const { error } = await run({ StatePayload: [{ layer: 1, resources: [{ resourceType: 'PromoteRDSReadReplica', resourceName: 'r', parameters: { RDSInstanceIdentifier: 'db-1' } }] }] }, depsFor(aurora));
-    expect(error?.message).toMatch(/resource "r": type PromoteRDSReadReplica cannot run here yet/);
+    const { error } = await run({ StatePayload: [{ layer: 1, resources: [{ resourceType: 'FailoverElastiCacheCluster', resourceName: 'r', parameters: { GlobalReplicationGroupId: 'g', PrimaryRegion: CENTRAL, PrimaryReplicationGroupId: 'r' } }] }] }, depsFor(aurora));
+    expect(error?.message).toMatch(/resource "r": type FailoverElastiCacheCluster cannot run here yet/);
     expect(aurora.calls).toEqual([]);
   });
 
@@ -272,6 +296,36 @@ describe('DR orchestrator state machine', () => {
     expect(error).toBeUndefined();
     expect(aurora.calls.every((call) => call.region === CENTRAL)).toBe(true);
     expect(aurora.calls.map((call) => call.command)).toContain('FailoverGlobalCluster');
+  });
+
+  test('a read replica is promoted and done once it stands alone and is available', async () => {
+    const aurora = new FakeAurora();
+    const { output, error } = await run({ StatePayload: [{ layer: 1, resources: [{ resourceType: 'PromoteRDSReadReplica', resourceName: 'r', parameters: { RDSInstanceIdentifier: `arn:aws:rds:${CENTRAL}:${ACCOUNT}:db:reports`, TargetClusterIdentifier: 'ignored' } }] }] }, depsFor(aurora));
+    expect(error).toBeUndefined();
+    expect(aurora.calls.filter((call) => call.command === 'PromoteReadReplica')).toEqual([{ region: CENTRAL, command: 'PromoteReadReplica', global: undefined }]);
+    expect(output).toMatchObject({ layers: [{ resources: [{ name: 'r', detail: 'reports available, standalone' }] }] });
+  });
+
+  test('a switchover then waiting for the writer DNS name: the second layer is done only when the name names the new writer', async () => {
+    const aurora = new FakeAurora().cluster('keycloak-prod');
+    const deps = depsFor(aurora);
+    const moveName = deps.route53;
+    let looks = 0;
+    // The writer-DNS handler catches up after a few looks.
+    deps.route53 = () => {
+      if (++looks === 3) aurora.recordTarget = 'keycloak-prod-eu-central-1.cluster-abc.eu-central-1.rds.amazonaws.com.';
+      return moveName();
+    };
+    aurora.recordTarget = 'keycloak-prod-eu-west-1.cluster-abc.eu-west-1.rds.amazonaws.com.';
+    const { output, error } = await run({
+      StatePayload: [
+        { layer: 1, resources: [switchover('move', 'keycloak-prod')] },
+        { layer: 2, resources: [{ resourceType: 'WaitForWriterDns', resourceName: 'dns', parameters: { GlobalClusterIdentifier: 'keycloak-prod', HostedZoneId: 'Z0PRIVATEZONE01', RecordName: 'keycloak-prod.aurora-global.example.com' } }] },
+      ],
+    }, deps);
+    expect(error).toBeUndefined();
+    expect(looks).toBeGreaterThanOrEqual(3);
+    expect(output).toMatchObject({ layers: [{}, { resources: [{ name: 'dns', detail: expect.stringMatching(/names keycloak-prod-eu-central-1\.cluster-abc/) }] }] });
   });
 
   test('detach-and-promote (the sample\'s unplanned type) is done once the cluster has left and is available', async () => {

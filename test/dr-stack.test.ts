@@ -18,14 +18,16 @@ describe('DrStack and DrOrchestrator', () => {
     expect(JSON.stringify(dr)).not.toMatch(/cross-stack-reference-input/);
   });
 
-  test('THEN each Region runs one function per task, each with its own role', () => {
+  test('THEN each Region runs one function per task (seven), each with its own role', () => {
     const functions = resourcesOf(dr, 'aws_lambda_function').map(({ config }) => config);
     expect(functions.filter((fn) => fn.provider === 'aws.eu-central-1').map((fn) => [fn.function_name, fn.environment.variables.DR_TASK]).sort()).toEqual([
       ['keycloak-prod-dr-detach', 'detach'],
       ['keycloak-prod-dr-failover', 'failover'],
       ['keycloak-prod-dr-plan', 'plan'],
+      ['keycloak-prod-dr-promote', 'promote'],
       ['keycloak-prod-dr-summary', 'summary'],
       ['keycloak-prod-dr-switchover', 'switchover'],
+      ['keycloak-prod-dr-wait-dns', 'wait-dns'],
     ]);
     expect(new Set(functions.map((fn) => fn.role)).size).toBe(functions.length);
     expect(functions.every((fn) => fn.runtime === 'nodejs22.x' && fn.architectures[0] === 'arm64')).toBe(true);
@@ -35,6 +37,8 @@ describe('DrStack and DrOrchestrator', () => {
     expect(actionsOf('switchover')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'rds:DescribeGlobalClusters', 'rds:SwitchoverGlobalCluster']);
     expect(actionsOf('failover')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'rds:DescribeGlobalClusters', 'rds:FailoverGlobalCluster']);
     expect(actionsOf('detach')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'rds:DescribeDBClusters', 'rds:DescribeGlobalClusters', 'rds:RemoveFromGlobalCluster']);
+    expect(actionsOf('promote')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'rds:DescribeDBInstances', 'rds:PromoteReadReplica']);
+    expect(actionsOf('wait-dns')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'rds:DescribeDBClusters', 'rds:DescribeGlobalClusters', 'route53:ListResourceRecordSets']);
     expect(actionsOf('summary')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actionsOf('plan')).toEqual(['cloudformation:ListExports', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameter']);
     expect(actionsOf('state-machine')).toEqual(expect.arrayContaining(['lambda:InvokeFunction']));

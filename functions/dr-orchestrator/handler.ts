@@ -5,6 +5,7 @@
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { loadTaskConfig } from './config';
 import { resolveImport, resolveSsm } from './resolve';
@@ -14,9 +15,11 @@ const config = loadTaskConfig(process.env);
 const rdsClients = new Map<string, RDSClient>();
 const cloudformation = new CloudFormationClient({ region: config.region, maxAttempts: 5 });
 const ssm = new SSMClient({ region: config.region, maxAttempts: 5 });
+const route53 = new Route53Client({ region: 'us-east-1', maxAttempts: 5 });
 
 const deps: StepDeps = {
   rds: (region) => rdsClients.get(region) ?? rdsClients.set(region, new RDSClient({ region, maxAttempts: 5 })).get(region)!,
+  route53: () => route53,
   runRegion: config.region,
   now: () => Date.now(),
   resolve: (kind, name) => (kind === 'Import' ? resolveImport(cloudformation, name) : resolveSsm(ssm, name)),

@@ -6,6 +6,8 @@
  * skipped, so a re-run after a partial failure finishes only the rest.
  */
 import {
+  DescribeDBInstancesCommand,
+  PromoteReadReplicaCommand,
   DescribeDBClustersCommand,
   DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
@@ -14,11 +16,16 @@ import {
   RemoveFromGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import { normalizeDnsName } from '../../modules/core/names';
+import { describeCluster, readRecord } from '../writer-dns/aws';
 import { PlanError, PlannedResource, REFERENCE, ResourceType, parsePlan } from './plan';
 
 export interface StepDeps {
   /** An RDS client for a Region; calls go to the Region of the cluster they concern, never to a fixed one. */
   rds(region: string): RDSClient;
+  /** Route 53 (its control plane is in us-east-1: the one step that reads it says so in the README). */
+  route53(): Route53Client;
   /** The Region the run is started in: the surviving one. */
   readonly runRegion: string;
   now(): number;
@@ -161,11 +168,56 @@ const detachAndPromote: Executor = {
   },
 };
 
+/** An RDS instance's Region and identifier, from its ARN or from its identifier and Region. */
+function rdsInstance(parameters: Record<string, unknown>, deps: StepDeps): { region: string; id: string } {
+  const given = String(parameters.RDSInstanceIdentifier);
+  const arn = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:db:(.+)$/.exec(given);
+  return arn ? { region: arn[1], id: arn[2] } : { region: String(parameters.Region ?? deps.runRegion), id: given };
+}
+
+/** Read-replica promotion: done when the instance has no source any more and is available. */
+const promoteReadReplica: Executor = {
+  async observe(parameters, deps) {
+    const { region, id } = rdsInstance(parameters, deps);
+    const { DBInstances } = await deps.rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+    const instance = DBInstances?.[0];
+    if (!instance) throw new Error(`DB instance ${id} not found in ${region}`);
+    const source = instance.ReadReplicaSourceDBInstanceIdentifier;
+    return { done: !source && instance.DBInstanceStatus === 'available', detail: `${id} ${instance.DBInstanceStatus}${source ? `, replica of ${source}` : ', standalone'}` };
+  },
+  async begin(parameters, deps) {
+    const { region, id } = rdsInstance(parameters, deps);
+    const { DBInstances } = await deps.rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
+    // A re-run that finds the promotion under way (no source, not yet available) only waits.
+    if (DBInstances?.[0]?.ReadReplicaSourceDBInstanceIdentifier) await deps.rds(region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: id }));
+  },
+};
+
+/** Waiting for this project's writer DNS name: done when it names the global cluster's writer (its cluster endpoint, or the global writer endpoint). */
+const waitForWriterDns: Executor = {
+  async observe(parameters, deps) {
+    const cluster = await globalCluster(deps.rds(deps.runRegion), String(parameters.GlobalClusterIdentifier));
+    const writerArn = cluster.GlobalClusterMembers?.find((member) => member.IsWriter)?.DBClusterArn;
+    if (!writerArn || cluster.FailoverState?.Status) return { done: false, detail: writerArn ? `${cluster.FailoverState?.Status} in flight` : 'no writer yet' };
+    const [, , , region, , , id] = writerArn.split(':');
+    const writer = await describeCluster(deps.rds(region), id);
+    const record = await readRecord(deps.route53(), String(parameters.HostedZoneId), normalizeDnsName(String(parameters.RecordName)));
+    const target = normalizeDnsName(record?.target ?? '');
+    const wanted = [writer?.Endpoint, cluster.Endpoint].filter((name): name is string => Boolean(name)).map(normalizeDnsName);
+    return { done: wanted.includes(target), detail: `${parameters.RecordName} names ${target || 'nothing'}, the writer is ${wanted[0] ?? 'unknown'}` };
+  },
+  async begin() {
+    // Nothing to change: the writer-DNS handlers move the name; this step only waits for them.
+  },
+};
+
 /** The executors this release runs; validatePlan refuses a plan with any other type before it starts. */
 export const EXECUTORS: Partial<Record<ResourceType, Executor>> = {
   AuroraGlobalSwitchover: moveWriter('switchover'),
   AuroraGlobalFailover: moveWriter('failover'),
   AuroraDetachAndPromote: detachAndPromote,
+  PromoteRDSReadReplica: promoteReadReplica,
+  WaitForWriterDns: waitForWriterDns,
 };
 
 export interface ResourceEvent {

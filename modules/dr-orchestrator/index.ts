@@ -18,10 +18,12 @@ export { TASK_STATES, orchestratorDefinition } from './definition';
 
 /** The resource types this release runs, the task (function) for each, and what each may call. */
 export const RESOURCE_TASKS = {
-  AuroraGlobalSwitchover: { task: 'switchover', actions: ['rds:DescribeGlobalClusters', 'rds:SwitchoverGlobalCluster'] },
-  AuroraGlobalFailover: { task: 'failover', actions: ['rds:DescribeGlobalClusters', 'rds:FailoverGlobalCluster'] },
-  AuroraDetachAndPromote: { task: 'detach', actions: ['rds:DescribeGlobalClusters', 'rds:RemoveFromGlobalCluster', 'rds:DescribeDBClusters'] },
-} as const satisfies Record<string, { task: (typeof DR_TASKS)[number]; actions: readonly string[] }>;
+  AuroraGlobalSwitchover: { task: 'switchover', actions: ['rds:DescribeGlobalClusters', 'rds:SwitchoverGlobalCluster'], on: ['global-cluster', 'cluster'] },
+  AuroraGlobalFailover: { task: 'failover', actions: ['rds:DescribeGlobalClusters', 'rds:FailoverGlobalCluster'], on: ['global-cluster', 'cluster'] },
+  AuroraDetachAndPromote: { task: 'detach', actions: ['rds:DescribeGlobalClusters', 'rds:RemoveFromGlobalCluster', 'rds:DescribeDBClusters'], on: ['global-cluster', 'cluster'] },
+  PromoteRDSReadReplica: { task: 'promote', actions: ['rds:DescribeDBInstances', 'rds:PromoteReadReplica'], on: ['db'] },
+  WaitForWriterDns: { task: 'wait-dns', actions: ['rds:DescribeGlobalClusters', 'rds:DescribeDBClusters', 'route53:ListResourceRecordSets'], on: ['global-cluster', 'cluster'] },
+} as const satisfies Record<string, { task: (typeof DR_TASKS)[number]; actions: readonly string[]; on: readonly ('global-cluster' | 'cluster' | 'db')[] }>;
 
 export interface DrOrchestratorProps {
   /** Provider of the Region the orchestrator runs in; a run is started in the Region that survives. */
@@ -59,7 +61,7 @@ export class DrOrchestrator extends Construct {
     const partition = new DataAwsPartition(this, 'partition', { provider }).partition;
     const account = new DataAwsCallerIdentity(this, 'account', { provider }).accountId;
     const retention = props.logRetentionDays ?? 30;
-    const rdsResources = [`arn:${partition}:rds::${account}:global-cluster:*`, `arn:${partition}:rds:*:${account}:cluster:*`];
+    const rdsArn = (kind: 'global-cluster' | 'cluster' | 'db') => (kind === 'global-cluster' ? `arn:${partition}:rds::${account}:global-cluster:*` : `arn:${partition}:rds:*:${account}:${kind}:*`);
 
     const lambdaFunction = (task: string, statements: object[], environment: Record<string, string>) => {
       const name = names.functions[task];
@@ -91,9 +93,13 @@ export class DrOrchestrator extends Construct {
       });
     };
 
-    const resourceFunctions = Object.fromEntries(Object.entries(RESOURCE_TASKS).map(([type, { task, actions }]) => [
+    const resourceFunctions = Object.fromEntries(Object.entries(RESOURCE_TASKS).map(([type, { task, actions, on }]) => [
       type,
-      lambdaFunction(task, [{ Sid: 'Rds', Effect: 'Allow', Action: [...actions], Resource: rdsResources }], {}),
+      lambdaFunction(task, [
+        { Sid: 'Rds', Effect: 'Allow', Action: actions.filter((action) => action.startsWith('rds:')), Resource: on.map(rdsArn) },
+        // The zone's records may be read, never changed: the writer-DNS handlers own them.
+        ...(actions.some((action) => action.startsWith('route53:')) ? [{ Sid: 'ReadRecords', Effect: 'Allow', Action: 'route53:ListResourceRecordSets', Resource: `arn:${partition}:route53:::hostedzone/*` }] : []),
+      ], {}),
     ]));
     const plan = lambdaFunction('plan', [
       // ListExports has no resource-level permissions; references may name any parameter of the account.
