@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,9 +75,16 @@ describe('dr run', () => {
     sfn.on(DescribeExecutionCommand)
       .resolvesOnce({ executionArn, stateMachineArn: 'x', status: 'RUNNING', startDate: new Date() })
       .resolves({ executionArn, stateMachineArn: 'x', status: 'SUCCEEDED', startDate: new Date(), output: JSON.stringify(summary) });
+    const started = { id: 5, type: 'TaskStateEntered' as const, timestamp: new Date(), stateEnteredEventDetails: { name: 'Start the resource', input: JSON.stringify({ layer: 1, resource: { name: 'switchover', givenType: 'PlannedFailoverAurora' } }) } };
+    const done = { id: 9, type: 'PassStateExited' as const, timestamp: new Date(), stateExitedEventDetails: { name: 'Resource done', output: JSON.stringify({ ...summary.layers[0].resources[0], detail: 'writer arn:…eu-central-1' }) } };
+    sfn.on(GetExecutionHistoryCommand).resolvesOnce({ events: [started] }).resolves({ events: [started, done] });
     const file = planFile(plan);
-    const { code, out } = await cli(['dr', 'run', 'prod', file, '--region', 'eu-central-1']);
+    const { code, out, err } = await cli(['dr', 'run', 'prod', file, '--region', 'eu-central-1']);
     expect(code).toBe(ExitCode.ok);
+    expect(err.split('\n').filter((line) => line.startsWith('layer'))).toEqual([
+      'layer 1: switchover (PlannedFailoverAurora) started',
+      'layer 1: switchover done (writer arn:…eu-central-1)',
+    ]);
     expect(sfn.commandCalls(StartExecutionCommand)[0].args[0].input).toEqual({ stateMachineArn: `arn:aws:states:eu-central-1:${ACCOUNT}:stateMachine:keycloak-prod-dr`, input: JSON.stringify(plan) });
     expect(out).toMatch(/1\s+switchover\s+2026-12-01T10:00:01.000Z\s+2026-12-01T10:01:30.000Z\s+done/);
     expect(out).toMatch(/recovery time 1m30s \(90 s\)/);
@@ -85,6 +92,7 @@ describe('dr run', () => {
 
   test('a failed run exits 6 with the layer, resource and cause', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:run', startDate: new Date() });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
     sfn.on(DescribeExecutionCommand).resolves({ executionArn: 'arn:run', stateMachineArn: 'x', status: 'FAILED', startDate: new Date(), error: 'ResourceFailed', cause: 'layer 1, resource switchover (PlannedFailoverAurora): InvalidGlobalClusterStateFault: not in a valid state' });
     const { code, err } = await cli(['dr', 'run', 'prod', planFile(plan), '--region', 'eu-central-1']);
     expect(code).toBe(ExitCode.stopped);

@@ -1,8 +1,9 @@
 /** `dr plan`, `dr validate` and `dr run`: a DR plan written, checked and run from the Region you name. */
-import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { PlanError, parsePlan } from '../../functions/dr-orchestrator/plan';
-import type { RunSummary } from '../../functions/dr-orchestrator/steps';
+import type { Progress, RunSummary } from '../../functions/dr-orchestrator/steps';
+import { TASK_STATES } from '../../modules/dr-orchestrator/definition';
 import { drOrchestratorNames, drParameterNames, partitionOf } from '../../modules/core';
 import { didYouMean } from '../../modules/core/suggest';
 import { callAws } from '../aws';
@@ -69,7 +70,9 @@ export async function runPlan(env: OperatedEnvironment, text: string, deps: Deps
   const { executionArn } = await callAws('StartExecution', () => sfn.send(new StartExecutionCommand({ stateMachineArn, input: text })), deps.clock);
   io.err(`started ${executionArn}`);
   const started = deps.clock.now();
+  const progress = followProgress(sfn, executionArn!, deps, io);
   for (;;) {
+    await progress.next();
     const execution = await callAws('DescribeExecution', () => sfn.send(new DescribeExecutionCommand({ executionArn })), deps.clock);
     if (execution.status === 'SUCCEEDED') {
       const summary = JSON.parse(execution.output ?? '{}') as RunSummary;
@@ -88,4 +91,42 @@ export async function runPlan(env: OperatedEnvironment, text: string, deps: Deps
     }
     await deps.clock.sleep(options.pollMs);
   }
+}
+
+/**
+ * Progress per layer and resource, from the execution's history: a line when a resource starts and
+ * when it is done (each event once, however often it is read).
+ */
+function followProgress(sfn: SFNClient, executionArn: string, deps: Deps, io: Io) {
+  let nextToken: string | undefined;
+  let lastId = 0;
+  const describe = (event: HistoryEvent): string | undefined => {
+    const entered = event.stateEnteredEventDetails;
+    if (entered?.name === TASK_STATES.start && entered.input) {
+      const { layer, resource } = JSON.parse(entered.input) as { layer: number; resource: { name: string; givenType: string } };
+      return `layer ${layer}: ${resource.name} (${resource.givenType}) started`;
+    }
+    const exited = event.stateExitedEventDetails;
+    if (exited?.name === 'Resource done' && exited.output) {
+      const done = JSON.parse(exited.output) as Progress;
+      return `layer ${done.layer}: ${done.name} ${done.skipped ? 'was already done' : 'done'} (${done.detail})`;
+    }
+    return undefined;
+  };
+  return {
+    async next(): Promise<void> {
+      for (;;) {
+        const page = await callAws('GetExecutionHistory', () => sfn.send(new GetExecutionHistoryCommand({ executionArn, includeExecutionData: true, nextToken })), deps.clock);
+        for (const event of page.events ?? []) {
+          if ((event.id ?? 0) <= lastId) continue;
+          lastId = event.id ?? lastId;
+          const line = describe(event);
+          if (line) io.err(line);
+        }
+        // The last full page's token is kept, so a later look reads from there, skipping what was shown.
+        if (!page.nextToken) return;
+        nextToken = page.nextToken;
+      }
+    },
+  };
 }
