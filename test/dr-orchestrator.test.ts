@@ -1,3 +1,4 @@
+import { DescribeGlobalReplicationGroupsCommand, ElastiCacheClient, FailoverGlobalReplicationGroupCommand } from '@aws-sdk/client-elasticache';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
   DescribeDBInstancesCommand,
@@ -54,6 +55,35 @@ class FakeAurora {
   recordTarget = '';
 
   constructor(private readonly settleAfter = 2) {}
+
+  /** The global datastore `cache` with its primary group in `cachePrimary`, failing over in `settleAfter` looks. */
+  cachePrimary = WEST;
+  private cacheFlight?: { to: string; looksLeft: number };
+
+  cacheClient(region: string): ElastiCacheClient {
+    const client = new ElastiCacheClient({ region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const mock = mockClient(client);
+    mock.on(DescribeGlobalReplicationGroupsCommand).callsFake(({ GlobalReplicationGroupId: id }) => {
+      this.calls.push({ region, command: 'DescribeGlobalReplicationGroups' });
+      if (this.cacheFlight && --this.cacheFlight.looksLeft <= 0) {
+        this.cachePrimary = this.cacheFlight.to;
+        this.cacheFlight = undefined;
+      }
+      return {
+        GlobalReplicationGroups: [{
+          GlobalReplicationGroupId: id,
+          Status: this.cacheFlight ? 'modifying' : 'available',
+          Members: [WEST, CENTRAL].map((r) => ({ ReplicationGroupId: `cache-${r}`, ReplicationGroupRegion: r, Role: r === this.cachePrimary ? 'PRIMARY' : 'SECONDARY', Status: 'associated' })),
+        }],
+      };
+    });
+    mock.on(FailoverGlobalReplicationGroupCommand).callsFake(({ PrimaryRegion: to }) => {
+      this.calls.push({ region, command: 'FailoverGlobalReplicationGroup' });
+      this.cacheFlight = { to, looksLeft: this.settleAfter };
+      return {};
+    });
+    return client;
+  }
 
   cluster(global: string, writerRegion = WEST): this {
     this.writers.set(global, arn(writerRegion, `${global}-${writerRegion}`));
@@ -124,7 +154,9 @@ function depsFor(aurora: FakeAurora, clock = { now: Date.parse('2026-12-01T10:00
     IsTruncated: false,
     MaxItems: 1,
   }));
+  const caches = new Map<string, ElastiCacheClient>();
   return {
+    elasticache: (region) => caches.get(region) ?? caches.set(region, aurora.cacheClient(region)).get(region)!,
     route53: () => route53,
     rds: (region) => clients.get(region) ?? clients.set(region, aurora.client(region)).get(region)!,
     runRegion: CENTRAL,
@@ -268,8 +300,8 @@ describe('DR orchestrator state machine', () => {
 
   test('a type this release cannot run yet is refused before any AWS call, not skipped', async () => {
     const aurora = new FakeAurora().cluster('kc-a');
-    const { error } = await run({ StatePayload: [{ layer: 1, resources: [{ resourceType: 'FailoverElastiCacheCluster', resourceName: 'r', parameters: { GlobalReplicationGroupId: 'g', PrimaryRegion: CENTRAL, PrimaryReplicationGroupId: 'r' } }] }] }, depsFor(aurora));
-    expect(error?.message).toMatch(/resource "r": type FailoverElastiCacheCluster cannot run here yet/);
+    const { error } = await run({ StatePayload: [{ layer: 1, resources: [{ resourceType: 'ManualApproval', resourceName: 'r', parameters: { Message: 'go?', TopicArn: 'arn:aws:sns:eu-central-1:123456789012:approvals' } }] }] }, depsFor(aurora));
+    expect(error?.message).toMatch(/resource "r": type ManualApproval cannot run here yet/);
     expect(aurora.calls).toEqual([]);
   });
 
@@ -304,6 +336,20 @@ describe('DR orchestrator state machine', () => {
     expect(error).toBeUndefined();
     expect(aurora.calls.filter((call) => call.command === 'PromoteReadReplica')).toEqual([{ region: CENTRAL, command: 'PromoteReadReplica', global: undefined }]);
     expect(output).toMatchObject({ layers: [{ resources: [{ name: 'r', detail: 'reports available, standalone' }] }] });
+  });
+
+  test('a cache and a database in one layer: the ElastiCache global datastore fails over to the group named, called in its Region', async () => {
+    const aurora = new FakeAurora().cluster('kc-a');
+    const { error, output } = await run({
+      StatePayload: [{ layer: 1, resources: [
+        switchover('db', 'kc-a'),
+        { resourceType: 'FailoverElastiCacheCluster', resourceName: 'cache', parameters: { GlobalReplicationGroupId: 'ldgnf-sessions', PrimaryRegion: CENTRAL, PrimaryReplicationGroupId: 'cache-eu-central-1' } },
+      ] }],
+    }, depsFor(aurora));
+    expect(error).toBeUndefined();
+    expect(aurora.cachePrimary).toBe(CENTRAL);
+    expect(aurora.calls.filter((call) => call.command === 'FailoverGlobalReplicationGroup')).toEqual([{ region: CENTRAL, command: 'FailoverGlobalReplicationGroup' }]);
+    expect(output).toMatchObject({ layers: [{ resources: expect.arrayContaining([expect.objectContaining({ name: 'cache', detail: 'cache-eu-central-1 is primary, the datastore available' })]) }] });
   });
 
   test('a switchover then waiting for the writer DNS name: the second layer is done only when the name names the new writer', async () => {

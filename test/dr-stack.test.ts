@@ -18,9 +18,10 @@ describe('DrStack and DrOrchestrator', () => {
     expect(JSON.stringify(dr)).not.toMatch(/cross-stack-reference-input/);
   });
 
-  test('THEN each Region runs one function per task (seven), each with its own role', () => {
+  test('THEN each Region runs one function per task (eight), each with its own role', () => {
     const functions = resourcesOf(dr, 'aws_lambda_function').map(({ config }) => config);
     expect(functions.filter((fn) => fn.provider === 'aws.eu-central-1').map((fn) => [fn.function_name, fn.environment.variables.DR_TASK]).sort()).toEqual([
+      ['keycloak-prod-dr-cache', 'cache'],
       ['keycloak-prod-dr-detach', 'detach'],
       ['keycloak-prod-dr-failover', 'failover'],
       ['keycloak-prod-dr-plan', 'plan'],
@@ -39,6 +40,7 @@ describe('DrStack and DrOrchestrator', () => {
     expect(actionsOf('detach')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'rds:DescribeDBClusters', 'rds:DescribeGlobalClusters', 'rds:RemoveFromGlobalCluster']);
     expect(actionsOf('promote')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'rds:DescribeDBInstances', 'rds:PromoteReadReplica']);
     expect(actionsOf('wait-dns')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'rds:DescribeDBClusters', 'rds:DescribeGlobalClusters', 'route53:ListResourceRecordSets']);
+    expect(actionsOf('cache')).toEqual(['elasticache:DescribeGlobalReplicationGroups', 'elasticache:FailoverGlobalReplicationGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actionsOf('summary')).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     expect(actionsOf('plan')).toEqual(['cloudformation:ListExports', 'logs:CreateLogStream', 'logs:PutLogEvents', 'ssm:GetParameter']);
     expect(actionsOf('state-machine')).toEqual(expect.arrayContaining(['lambda:InvokeFunction']));

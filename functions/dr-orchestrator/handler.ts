@@ -4,6 +4,7 @@
  * so a role with only one task's permissions is never asked for another's.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -13,12 +14,14 @@ import { StepDeps, checkResource, recordLayer, startResource, summarize, validat
 
 const config = loadTaskConfig(process.env);
 const rdsClients = new Map<string, RDSClient>();
+const elasticacheClients = new Map<string, ElastiCacheClient>();
 const cloudformation = new CloudFormationClient({ region: config.region, maxAttempts: 5 });
 const ssm = new SSMClient({ region: config.region, maxAttempts: 5 });
 const route53 = new Route53Client({ region: 'us-east-1', maxAttempts: 5 });
 
 const deps: StepDeps = {
   rds: (region) => rdsClients.get(region) ?? rdsClients.set(region, new RDSClient({ region, maxAttempts: 5 })).get(region)!,
+  elasticache: (region) => elasticacheClients.get(region) ?? elasticacheClients.set(region, new ElastiCacheClient({ region, maxAttempts: 5 })).get(region)!,
   route53: () => route53,
   runRegion: config.region,
   now: () => Date.now(),

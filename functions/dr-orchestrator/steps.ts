@@ -16,6 +16,7 @@ import {
   RemoveFromGlobalClusterCommand,
   SwitchoverGlobalClusterCommand,
 } from '@aws-sdk/client-rds';
+import { DescribeGlobalReplicationGroupsCommand, ElastiCacheClient, FailoverGlobalReplicationGroupCommand } from '@aws-sdk/client-elasticache';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { normalizeDnsName } from '../../modules/core/names';
 import { describeCluster, readRecord } from '../writer-dns/aws';
@@ -24,6 +25,8 @@ import { PlanError, PlannedResource, REFERENCE, ResourceType, parsePlan } from '
 export interface StepDeps {
   /** An RDS client for a Region; calls go to the Region of the cluster they concern, never to a fixed one. */
   rds(region: string): RDSClient;
+  /** An ElastiCache client for a Region. */
+  elasticache(region: string): ElastiCacheClient;
   /** Route 53 (its control plane is in us-east-1: the one step that reads it says so in the README). */
   route53(): Route53Client;
   /** The Region the run is started in: the surviving one. */
@@ -211,12 +214,38 @@ const waitForWriterDns: Executor = {
   },
 };
 
+/** ElastiCache global datastore failover: done when the named group is PRIMARY and the datastore is available again. */
+const failoverElastiCache: Executor = {
+  async observe(parameters, deps) {
+    const region = String(parameters.PrimaryRegion);
+    const { GlobalReplicationGroups } = await deps.elasticache(region).send(new DescribeGlobalReplicationGroupsCommand({ GlobalReplicationGroupId: String(parameters.GlobalReplicationGroupId), ShowMemberInfo: true }));
+    const group = GlobalReplicationGroups?.[0];
+    if (!group) throw new Error(`global datastore ${parameters.GlobalReplicationGroupId} not found`);
+    const member = group.Members?.find((candidate) => candidate.ReplicationGroupId === parameters.PrimaryReplicationGroupId && candidate.ReplicationGroupRegion === region);
+    if (!member) throw new Error(`${parameters.PrimaryReplicationGroupId} in ${region} is not a member of global datastore ${parameters.GlobalReplicationGroupId}`);
+    return { done: member.Role === 'PRIMARY' && group.Status === 'available', detail: `${member.ReplicationGroupId} is ${member.Role?.toLowerCase()}, the datastore ${group.Status}` };
+  },
+  async begin(parameters, deps) {
+    const region = String(parameters.PrimaryRegion);
+    const client = deps.elasticache(region);
+    const { GlobalReplicationGroups } = await client.send(new DescribeGlobalReplicationGroupsCommand({ GlobalReplicationGroupId: String(parameters.GlobalReplicationGroupId), ShowMemberInfo: true }));
+    // A failover already under way (the datastore not available) is waited for, not started twice.
+    if (GlobalReplicationGroups?.[0]?.Status !== 'available') return;
+    await client.send(new FailoverGlobalReplicationGroupCommand({
+      GlobalReplicationGroupId: String(parameters.GlobalReplicationGroupId),
+      PrimaryRegion: region,
+      PrimaryReplicationGroupId: String(parameters.PrimaryReplicationGroupId),
+    }));
+  },
+};
+
 /** The executors this release runs; validatePlan refuses a plan with any other type before it starts. */
 export const EXECUTORS: Partial<Record<ResourceType, Executor>> = {
   AuroraGlobalSwitchover: moveWriter('switchover'),
   AuroraGlobalFailover: moveWriter('failover'),
   AuroraDetachAndPromote: detachAndPromote,
   PromoteRDSReadReplica: promoteReadReplica,
+  FailoverElastiCacheCluster: failoverElastiCache,
   WaitForWriterDns: waitForWriterDns,
 };
 

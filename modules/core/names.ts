@@ -144,7 +144,7 @@ export function drStackName(environment: string): string {
 }
 
 /** The DR orchestrator's functions, one per task. */
-export const DR_TASKS = ['plan', 'summary', 'switchover', 'failover', 'detach', 'promote', 'wait-dns'] as const;
+export const DR_TASKS = ['plan', 'summary', 'switchover', 'failover', 'detach', 'promote', 'wait-dns', 'cache'] as const;
 
 /** The DR orchestrator's state machine `<name>-dr` (80 characters at most) and functions `<name>-dr-<task>` (64). */
 export function drOrchestratorNames(name: string) {

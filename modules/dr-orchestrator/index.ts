@@ -16,14 +16,17 @@ import { orchestratorDefinition } from './definition';
 
 export { TASK_STATES, orchestratorDefinition } from './definition';
 
-/** The resource types this release runs, the task (function) for each, and what each may call. */
+type ResourceKind = 'global-cluster' | 'cluster' | 'db' | 'globalreplicationgroup' | 'replicationgroup';
+
+/** The resource types this release runs, the task (function) for each, what each may call and on what. */
 export const RESOURCE_TASKS = {
   AuroraGlobalSwitchover: { task: 'switchover', actions: ['rds:DescribeGlobalClusters', 'rds:SwitchoverGlobalCluster'], on: ['global-cluster', 'cluster'] },
   AuroraGlobalFailover: { task: 'failover', actions: ['rds:DescribeGlobalClusters', 'rds:FailoverGlobalCluster'], on: ['global-cluster', 'cluster'] },
   AuroraDetachAndPromote: { task: 'detach', actions: ['rds:DescribeGlobalClusters', 'rds:RemoveFromGlobalCluster', 'rds:DescribeDBClusters'], on: ['global-cluster', 'cluster'] },
   PromoteRDSReadReplica: { task: 'promote', actions: ['rds:DescribeDBInstances', 'rds:PromoteReadReplica'], on: ['db'] },
+  FailoverElastiCacheCluster: { task: 'cache', actions: ['elasticache:DescribeGlobalReplicationGroups', 'elasticache:FailoverGlobalReplicationGroup'], on: ['globalreplicationgroup', 'replicationgroup'] },
   WaitForWriterDns: { task: 'wait-dns', actions: ['rds:DescribeGlobalClusters', 'rds:DescribeDBClusters', 'route53:ListResourceRecordSets'], on: ['global-cluster', 'cluster'] },
-} as const satisfies Record<string, { task: (typeof DR_TASKS)[number]; actions: readonly string[]; on: readonly ('global-cluster' | 'cluster' | 'db')[] }>;
+} as const satisfies Record<string, { task: (typeof DR_TASKS)[number]; actions: readonly string[]; on: readonly ResourceKind[] }>;
 
 export interface DrOrchestratorProps {
   /** Provider of the Region the orchestrator runs in; a run is started in the Region that survives. */
@@ -61,7 +64,13 @@ export class DrOrchestrator extends Construct {
     const partition = new DataAwsPartition(this, 'partition', { provider }).partition;
     const account = new DataAwsCallerIdentity(this, 'account', { provider }).accountId;
     const retention = props.logRetentionDays ?? 30;
-    const rdsArn = (kind: 'global-cluster' | 'cluster' | 'db') => (kind === 'global-cluster' ? `arn:${partition}:rds::${account}:global-cluster:*` : `arn:${partition}:rds:*:${account}:${kind}:*`);
+    const arnsOf = (kind: ResourceKind) => ({
+      'global-cluster': `arn:${partition}:rds::${account}:global-cluster:*`,
+      cluster: `arn:${partition}:rds:*:${account}:cluster:*`,
+      db: `arn:${partition}:rds:*:${account}:db:*`,
+      globalreplicationgroup: `arn:${partition}:elasticache::${account}:globalreplicationgroup:*`,
+      replicationgroup: `arn:${partition}:elasticache:*:${account}:replicationgroup:*`,
+    })[kind];
 
     const lambdaFunction = (task: string, statements: object[], environment: Record<string, string>) => {
       const name = names.functions[task];
@@ -96,7 +105,7 @@ export class DrOrchestrator extends Construct {
     const resourceFunctions = Object.fromEntries(Object.entries(RESOURCE_TASKS).map(([type, { task, actions, on }]) => [
       type,
       lambdaFunction(task, [
-        { Sid: 'Rds', Effect: 'Allow', Action: actions.filter((action) => action.startsWith('rds:')), Resource: on.map(rdsArn) },
+        { Sid: 'Service', Effect: 'Allow', Action: actions.filter((action) => !action.startsWith('route53:')), Resource: on.map(arnsOf) },
         // The zone's records may be read, never changed: the writer-DNS handlers own them.
         ...(actions.some((action) => action.startsWith('route53:')) ? [{ Sid: 'ReadRecords', Effect: 'Allow', Action: 'route53:ListResourceRecordSets', Resource: `arn:${partition}:route53:::hostedzone/*` }] : []),
       ], {}),
