@@ -1,7 +1,7 @@
 /** The environment an operator names, validated like synth validates it. */
 import { EnvironmentConfig, EnvironmentValidationError, environments, parseEnvironments } from '../environments';
-import { regionalClusterIdentifier, writerRecordName, writerZoneName } from '../modules/core';
-import { CliError, ExitCode } from './errors';
+import { didYouMean, regionalClusterIdentifier, writerRecordName, writerZoneName } from '../modules/core';
+import { CliError, ExitCode, refuse } from './errors';
 
 export interface OperatedEnvironment {
   readonly config: EnvironmentConfig;
@@ -34,4 +34,12 @@ export function loadEnvironment(name: string, inputs = environments): OperatedEn
         ? { name: zone.zoneName, id: zone.zoneId, private: false }
         : { name: writerZoneName(domain), private: zone.type === 'private' },
   };
+}
+
+/** Refuses a Region that holds no member of the environment's global cluster, suggesting the closest. */
+export function requireMemberRegion(env: OperatedEnvironment, region: string): void {
+  const { globalClusterIdentifier, regions } = env.config;
+  if (!regions.includes(region)) {
+    throw refuse(`${region} is not a Region of global cluster ${globalClusterIdentifier} (its Regions: ${regions.join(', ')})${didYouMean(region, regions)}`);
+  }
 }

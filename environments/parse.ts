@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { cloudWorkspaceName, didYouMean, s3StateKey } from '../modules/core';
-import { plainErrorMap } from '../modules/core/zod-messages';
+import { formatIssuePath, plainErrorMap } from '../modules/core/zod-messages';
+
+const formatPath = (path: readonly PropertyKey[]) => formatIssuePath(path, '(environment)');
 import { EnvironmentConfig, EnvironmentInput, environmentSchema, stackNamesOf } from './schema';
 
 /** The problems of one environment, each `field: rule`. */
@@ -142,11 +144,4 @@ function sharedNames(configs: readonly EnvironmentConfig[]): Array<{ environment
     });
   });
   return problems;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
-    '',
-  ) || '(environment)';
 }

@@ -17,6 +17,7 @@ import {
   greenStackName,
   hostnameProblem,
   masterUsernameProblem,
+  projectTags,
   siteStackName,
   tagProblem,
   unlistedEngineVersionProblem,
@@ -397,8 +398,8 @@ export const environmentSchema = z
     }
   });
 
-/** Tag keys the project sets on every resource itself (see environmentTags). */
-export const PROJECT_TAG_KEYS = ['Project', 'Environment', 'GlobalCluster', 'ManagedBy'];
+/** Tag keys the project sets on every resource itself. */
+export const PROJECT_TAG_KEYS = Object.keys(projectTags('', ''));
 
 type Parsed = z.output<typeof environmentSchema>;
 

@@ -1,4 +1,3 @@
-import { databaseStackName } from '../modules/core';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
@@ -6,7 +5,7 @@ import { AssetType, Fn, TerraformAsset, TerraformOutput, TerraformStack, Terrafo
 import { Construct } from 'constructs';
 import { AuroraGlobalDatabase } from '../modules/aurora-global-database';
 import { AuroraNetwork } from '../modules/aurora-network';
-import { regionalClusterIdentifier, writerRecordName, writerZoneName } from '../modules/core';
+import { databaseStackName, projectTags, regionalClusterIdentifier, writerRecordName, writerZoneName } from '../modules/core';
 import { addStateBackend } from '../modules/state-backend';
 import { WriterDnsRecord, WriterZone } from '../modules/writer-dns-record';
 import { WriterFailoverHandler } from '../modules/writer-failover-handler';
@@ -16,13 +15,7 @@ import { EnvironmentConfig, regionPlans } from '../environments/schema';
 
 /** Tags every resource of an environment carries, so its owner is plain from the console. */
 export function environmentTags(env: EnvironmentConfig): Record<string, string> {
-  return {
-    ...env.tags,
-    Project: 'keycloak-aurora-dr',
-    Environment: env.name,
-    GlobalCluster: env.globalClusterIdentifier,
-    ManagedBy: 'cdktf',
-  };
+  return { ...env.tags, ...projectTags(env.name, env.globalClusterIdentifier) };
 }
 
 export interface DatabaseStackProps {

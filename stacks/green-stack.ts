@@ -1,10 +1,9 @@
-import { greenStackName } from '../modules/core';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../environments/schema';
 import { AuroraClone } from '../modules/aurora-clone';
-import { greenClusterIdentifier, regionalClusterIdentifier } from '../modules/core';
+import { greenClusterIdentifier, greenStackName, regionalClusterIdentifier } from '../modules/core';
 import { addStateBackend } from '../modules/state-backend';
 import { DatabaseStack, environmentTags } from './database-stack';
 

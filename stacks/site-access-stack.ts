@@ -1,4 +1,3 @@
-import { siteStackName } from '../modules/core';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Route53ZoneAssociation } from '@cdktf/provider-aws/lib/route53-zone-association';
 import { Fn, TerraformOutput, TerraformStack } from 'cdktf';
@@ -13,6 +12,7 @@ import {
   keycloakCrDatabaseSpec,
   keycloakJdbcUrl,
 } from '../modules/keycloak-connection';
+import { siteStackName } from '../modules/core';
 import { SitePeering } from '../modules/site-peering';
 import { addStateBackend } from '../modules/state-backend';
 import { DatabaseStack, environmentTags } from './database-stack';

@@ -7,7 +7,7 @@ import { TASK_STATES } from '../../modules/dr-orchestrator/definition';
 import { drOrchestratorNames, drParameterNames, partitionOf } from '../../modules/core';
 import { didYouMean } from '../../modules/core/suggest';
 import { callAws } from '../aws';
-import type { OperatedEnvironment } from '../environment';
+import { OperatedEnvironment, requireMemberRegion } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
 import type { Deps } from '../observe';
 import { Io, formatDuration, formatTable } from '../output';
@@ -15,7 +15,7 @@ import { Io, formatDuration, formatTable } from '../output';
 /** This environment's own plan: move its global cluster's writer to `to`, naming it through the SSM parameters the DR stack publishes. */
 export function environmentPlan(env: OperatedEnvironment, to: string, kind: 'switchover' | 'failover'): unknown {
   const { regions, name, globalClusterIdentifier } = env.config;
-  if (!regions.includes(to)) throw refuse(`${to} is not a Region of global cluster ${globalClusterIdentifier} (its Regions: ${regions.join(', ')})${didYouMean(to, regions)}`);
+  requireMemberRegion(env, to);
   const parameters = drParameterNames(name, regions);
   return {
     StatePayload: [{

@@ -1,7 +1,6 @@
 import { FailoverGlobalClusterCommand, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
-import { didYouMean } from '../../modules/core/suggest';
 import { callAws } from '../aws';
-import type { OperatedEnvironment } from '../environment';
+import { OperatedEnvironment, requireMemberRegion } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
 import { Deps, Observation, dnsView, observe, writerZoneId } from '../observe';
 import { Io, formatDuration } from '../output';
@@ -41,10 +40,7 @@ export function dataLossWarning(to: string): string {
 
 /** Checks that nothing stands in the way; throws the refusal otherwise. Changes nothing. */
 export function checkMove(env: OperatedEnvironment, observation: Observation, options: Pick<MoveOptions, 'kind' | 'to'>): { target: string } {
-  const { globalClusterIdentifier, regions } = env.config;
-  if (!regions.includes(options.to)) {
-    throw refuse(`${options.to} is not a Region of global cluster ${globalClusterIdentifier} (its Regions: ${regions.join(', ')})`);
-  }
+  const { globalClusterIdentifier } = env.config;
   if (observation.inFlight) {
     const { status, from, to } = observation.inFlight;
     throw refuse(`a ${observation.inFlight.dataLossAllowed ? 'failover' : 'switchover'} of ${globalClusterIdentifier} is already in progress (${status}, from ${from} to ${to}); wait for it to finish`);
@@ -59,22 +55,19 @@ export function checkMove(env: OperatedEnvironment, observation: Observation, op
 }
 
 /**
- * A switchover (planned, no data loss) or a failover (unplanned, with --allow-data-loss) to a Region,
- * then waiting until that Region's cluster is the writer and the writer's DNS name follows.
- */
-/**
  * Every refusal the environment alone decides, before the first AWS call: a mistyped or foreign
  * Region would otherwise be asked first (it is the target), and a failover that may lose writes is
  * refused before anything is looked at.
  */
 export function refuseWithoutAws(env: OperatedEnvironment, options: Pick<MoveOptions, 'kind' | 'to' | 'allowDataLoss'>): void {
-  const { globalClusterIdentifier, regions } = env.config;
-  if (!regions.includes(options.to)) {
-    throw refuse(`${options.to} is not a Region of global cluster ${globalClusterIdentifier} (its Regions: ${regions.join(', ')})${didYouMean(options.to, regions)}`);
-  }
+  requireMemberRegion(env, options.to);
   if (options.kind === 'failover' && !options.allowDataLoss) throw refuse(dataLossWarning(options.to));
 }
 
+/**
+ * A switchover (planned, no data loss) or a failover (unplanned, with --allow-data-loss) to a Region,
+ * then waiting until that Region's cluster is the writer and the writer's DNS name follows.
+ */
 export async function moveWriter(env: OperatedEnvironment, deps: Deps, io: Io, options: MoveOptions): Promise<MoveResult> {
   refuseWithoutAws(env, options);
   // Ask the target Region first: in a real failover the writer's Region may not answer.

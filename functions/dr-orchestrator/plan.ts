@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { didYouMean } from '../../modules/core/suggest';
-import { plainErrorMap } from '../../modules/core/zod-messages';
+import { formatIssuePath, plainErrorMap } from '../../modules/core/zod-messages';
 
 /**
  * A parameter value that is resolved before the first action: `!Import name` (a CloudFormation export
@@ -149,8 +149,7 @@ export class PlanError extends Error {
   }
 }
 
-const pathOf = (path: readonly PropertyKey[]) =>
-  path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '') || '(plan)';
+const pathOf = (path: readonly PropertyKey[]) => formatIssuePath(path, '(plan)');
 
 /** Validates a payload and returns it as a plan in layer order, or throws PlanError listing every problem. */
 export function parsePlan(input: unknown): Plan {

@@ -8,8 +8,6 @@
 import {
   DescribeDBInstancesCommand,
   PromoteReadReplicaCommand,
-  DescribeDBClustersCommand,
-  DescribeGlobalClustersCommand,
   FailoverGlobalClusterCommand,
   GlobalCluster,
   RDSClient,
@@ -19,7 +17,7 @@ import {
 import { DescribeGlobalReplicationGroupsCommand, ElastiCacheClient, FailoverGlobalReplicationGroupCommand } from '@aws-sdk/client-elasticache';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { normalizeDnsName } from '../../modules/core/names';
-import { describeCluster, readRecord } from '../writer-dns/aws';
+import { describeCluster, describeGlobalCluster, readRecord } from '../writer-dns/aws';
 import { PlanError, PlannedResource, REFERENCE, ResourceType, parsePlan } from './plan';
 
 export interface StepDeps {
@@ -114,9 +112,14 @@ function auroraTarget(parameters: Record<string, unknown>, deps: StepDeps): { re
 }
 
 async function globalCluster(rds: RDSClient, identifier: string): Promise<GlobalCluster> {
-  const { GlobalClusters } = await rds.send(new DescribeGlobalClustersCommand({ GlobalClusterIdentifier: identifier }));
-  if (!GlobalClusters?.[0]) throw new Error(`global cluster ${identifier} not found`);
-  return GlobalClusters[0];
+  const cluster = await describeGlobalCluster(rds, identifier);
+  if (!cluster) throw new Error(`global cluster ${identifier} not found`);
+  return cluster;
+}
+
+/** The target's entry among the global cluster's members, or undefined when it is not (or no longer) one. */
+function memberOf(cluster: GlobalCluster | undefined, target: ReturnType<typeof auroraTarget>) {
+  return cluster?.GlobalClusterMembers?.find((candidate) => candidate.DBClusterArn && target.matches(candidate.DBClusterArn));
 }
 
 /** Switchover or managed failover: done when the target is the writer and nothing is in flight. */
@@ -125,7 +128,7 @@ function moveWriter(kind: 'switchover' | 'failover'): Executor {
     async observe(parameters, deps) {
       const target = auroraTarget(parameters, deps);
       const cluster = await globalCluster(deps.rds(target.region), String(parameters.GlobalClusterIdentifier));
-      const member = cluster.GlobalClusterMembers?.find((candidate) => candidate.DBClusterArn && target.matches(candidate.DBClusterArn));
+      const member = memberOf(cluster, target);
       if (!member) throw new Error(`${target.id} in ${target.region} is not a member of global cluster ${parameters.GlobalClusterIdentifier}`);
       const inFlight = cluster.FailoverState?.Status;
       const writer = cluster.GlobalClusterMembers?.find((candidate) => candidate.IsWriter)?.DBClusterArn ?? 'none';
@@ -138,7 +141,7 @@ function moveWriter(kind: 'switchover' | 'failover'): Executor {
       const target = auroraTarget(parameters, deps);
       const rds = deps.rds(target.region);
       const cluster = await globalCluster(rds, String(parameters.GlobalClusterIdentifier));
-      const arn = cluster.GlobalClusterMembers!.find((candidate) => candidate.DBClusterArn && target.matches(candidate.DBClusterArn))!.DBClusterArn!;
+      const arn = memberOf(cluster, target)!.DBClusterArn!;
       // A re-run that finds this very move in flight waits for it rather than starting another.
       if (cluster.FailoverState?.ToDbClusterArn === arn) return;
       if (cluster.FailoverState?.Status) throw new Error(`another switchover or failover of ${parameters.GlobalClusterIdentifier} is in flight (${cluster.FailoverState.Status})`);
@@ -155,18 +158,18 @@ const detachAndPromote: Executor = {
   async observe(parameters, deps) {
     const target = auroraTarget(parameters, deps);
     const rds = deps.rds(target.region);
-    const cluster = await globalCluster(rds, String(parameters.GlobalClusterIdentifier)).catch(() => undefined);
-    const member = cluster?.GlobalClusterMembers?.some((candidate) => candidate.DBClusterArn && target.matches(candidate.DBClusterArn));
-    if (member) return { done: false, detail: `${target.id} is still a member of ${parameters.GlobalClusterIdentifier}` };
-    const { DBClusters } = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: target.id }));
-    const status = DBClusters?.[0]?.Status ?? 'missing';
+    // A global cluster that is gone has no members; any other error of the call is the step's error.
+    if (memberOf(await describeGlobalCluster(rds, String(parameters.GlobalClusterIdentifier)), target)) {
+      return { done: false, detail: `${target.id} is still a member of ${parameters.GlobalClusterIdentifier}` };
+    }
+    const status = (await describeCluster(rds, target.id))?.Status ?? 'missing';
     return { done: status === 'available', detail: `${target.id} detached, ${status}` };
   },
   async begin(parameters, deps) {
     const target = auroraTarget(parameters, deps);
     const rds = deps.rds(target.region);
     const cluster = await globalCluster(rds, String(parameters.GlobalClusterIdentifier));
-    const arn = cluster.GlobalClusterMembers?.find((candidate) => candidate.DBClusterArn && target.matches(candidate.DBClusterArn))?.DBClusterArn;
+    const arn = memberOf(cluster, target)?.DBClusterArn;
     if (arn) await rds.send(new RemoveFromGlobalClusterCommand({ GlobalClusterIdentifier: String(parameters.GlobalClusterIdentifier), DbClusterIdentifier: arn }));
   },
 };

@@ -161,3 +161,8 @@ export function drParameterNames(environment: string, regions: readonly string[]
     clusterArns: Object.fromEntries(regions.map((region) => [region, `/keycloak-aurora-dr/${environment}/${region}/cluster-arn`])),
   };
 }
+
+/** The tags the project puts on every resource of an environment, so its owner is plain from the console. */
+export function projectTags(environment: string, globalClusterIdentifier: string): Record<string, string> {
+  return { Project: 'keycloak-aurora-dr', Environment: environment, GlobalCluster: globalClusterIdentifier, ManagedBy: 'cdktf' };
+}

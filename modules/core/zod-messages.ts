@@ -11,3 +11,8 @@ export const plainErrorMap: z.core.$ZodErrorMap = (issue) => {
   const received = Array.isArray(input) ? 'an array' : input === null ? 'null' : `a ${typeof input} (${JSON.stringify(input).slice(0, 40)})`;
   return `must be ${issue.expected === 'array' || issue.expected === 'object' ? 'an' : 'a'} ${issue.expected}, not ${received}`;
 };
+
+/** An issue's path as a field name: `sites[0].routeTableIds[1]`; `whole` for the document itself. */
+export function formatIssuePath(path: readonly PropertyKey[], whole: string): string {
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), '') || whole;
+}
