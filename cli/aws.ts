@@ -3,6 +3,7 @@
  * first use too: the blue/green steps never touch AWS and should not pay for loading it.
  */
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import type { SFNClient } from '@aws-sdk/client-sfn';
@@ -15,6 +16,7 @@ export interface AwsClients {
   sts(region: string): STSClient;
   route53(): Route53Client;
   sfn(region: string): SFNClient;
+  lambda(region: string): LambdaClient;
 }
 
 /** The SDK's adaptive retry already spaces throttled calls; the CLI adds its own attempts on top. */
@@ -31,6 +33,7 @@ export function awsClients(): AwsClients {
     ec2: (region) => once(`ec2:${region}`, () => new (require('@aws-sdk/client-ec2') as typeof import('@aws-sdk/client-ec2')).EC2Client({ region, ...SDK_OPTIONS })),
     sts: (region) => once(`sts:${region}`, () => new (require('@aws-sdk/client-sts') as typeof import('@aws-sdk/client-sts')).STSClient({ region, ...SDK_OPTIONS })),
     sfn: (region) => once(`sfn:${region}`, () => new (require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn')).SFNClient({ region, ...SDK_OPTIONS })),
+    lambda: (region) => once(`lambda:${region}`, () => new (require('@aws-sdk/client-lambda') as typeof import('@aws-sdk/client-lambda')).LambdaClient({ region, ...SDK_OPTIONS })),
     route53: () => once('route53', () => new (require('@aws-sdk/client-route-53') as typeof import('@aws-sdk/client-route-53')).Route53Client({ region: 'us-east-1', ...SDK_OPTIONS })),
   };
 }

@@ -249,7 +249,15 @@ export const environmentSchema = z
       .strict()
       .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1 }),
     /** The DR orchestrator: a state machine in every Region that runs plans of ordered layers (stack `<env>-dr`). @default { enabled: false } */
-    drOrchestrator: z.object({ enabled: z.boolean() }).strict().default({ enabled: false }),
+    drOrchestrator: z.object({
+      enabled: z.boolean(),
+      /** Lambda functions (ARNs; a trailing `*` matches any rest) that CustomLambda steps may invoke. @default [] */
+      customFunctionArns: z.array(z.string().regex(/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_*-]+(:[A-Za-z0-9_$*-]+)?$/, 'must be a Lambda function ARN (a trailing * matches any rest)')).default([]),
+      /** SNS topics (ARNs) ManualApproval steps may ask on, besides the orchestrator's own. @default [] */
+      approvalTopicArns: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.*-]+$/, 'must be an SNS topic ARN')).default([]),
+      /** Replication lag, in seconds, above which the readiness evaluation alarms. @default 60 */
+      maxReplicationLagSeconds: z.number().int().min(1).max(3600).default(60),
+    }).strict().default({ enabled: false, customFunctionArns: [], approvalTopicArns: [], maxReplicationLagSeconds: 60 }),
     /** Extra cluster parameters, merged over the project's own. @default {} */
     clusterParameters: z.record(z.string(), z.string()).default({}),
     /**
@@ -435,10 +443,12 @@ function derivedNameIssues(env: Parsed): Array<{ path: Array<string | number>; m
   const identifier = env.globalClusterIdentifier;
   if (!rdsIdentifierProblem(identifier)) {
     const dr = env.drOrchestrator.enabled ? drOrchestratorNames(identifier) : undefined;
-    for (const { name, maxLength, what } of [...Object.values(writerDnsHandlerNames(identifier)), ...(dr ? [dr.stateMachine, ...dr.functions] : [])]) {
-      if (name.length > maxLength) {
-        issues.push({ path: ['globalClusterIdentifier'], message: `derived ${what} name ${name} is ${name.length} characters, AWS allows ${maxLength}: shorten the identifier to ${identifier.length - (name.length - maxLength)} characters or fewer` });
-      }
+    // One issue, for the name that overflows most: shortening the identifier for it fixes every other.
+    const [worst] = [...Object.values(writerDnsHandlerNames(identifier)), ...(dr ? [dr.stateMachine, dr.approvalTopic, dr.readinessRule, ...dr.functions] : [])]
+      .filter(({ name, maxLength }) => name.length > maxLength)
+      .sort((a, b) => (b.name.length - b.maxLength) - (a.name.length - a.maxLength));
+    if (worst) {
+      issues.push({ path: ['globalClusterIdentifier'], message: `derived ${worst.what} name ${worst.name} is ${worst.name.length} characters, AWS allows ${worst.maxLength}: shorten the identifier to ${identifier.length - (worst.name.length - worst.maxLength)} characters or fewer` });
     }
     const { domain } = env.writerDns;
     if (!dnsNameProblem(domain)) {

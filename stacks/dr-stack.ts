@@ -6,6 +6,7 @@ import { TerraformAsset, TerraformOutput, TerraformStack, AssetType } from 'cdkt
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../environments/schema';
 import { drParameterNames, drStackName, regionalClusterIdentifier } from '../modules/core';
+import { ownPlan } from '../functions/dr-orchestrator/plan';
 import { DrOrchestrator } from '../modules/dr-orchestrator';
 import { addStateBackend } from '../modules/state-backend';
 import { environmentTags } from './database-stack';
@@ -38,6 +39,15 @@ export class DrStack extends TerraformStack {
         code,
         logRetentionDays: env.writerDns.logRetentionDays,
         alarmEmails: env.writerDns.alarmEmails,
+        customFunctionArns: env.drOrchestrator.customFunctionArns,
+        approvalTopicArns: env.drOrchestrator.approvalTopicArns,
+        maxReplicationLagSeconds: env.drOrchestrator.maxReplicationLagSeconds,
+        // A run starts in the Region it moves the writer to: that Region's own plans are checked there.
+        plansPath: parameters.plans,
+        plans: {
+          [`switchover-to-${region}`]: ownPlan(env, region, 'switchover'),
+          [`failover-to-${region}`]: ownPlan(env, region, 'failover'),
+        },
       });
       this.orchestrators[region] = orchestrator;
       const partition = new DataAwsPartition(this, `partition-${region}`, { provider }).partition;

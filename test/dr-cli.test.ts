@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { run } from '../cli/program';
 const ACCOUNT = '123456789012';
 const sfn = mockClient(SFNClient);
 const sts = mockClient(STSClient);
+const lambda = mockClient(LambdaClient);
 let folder: string;
 
 function cli(argv: string[]) {
@@ -30,12 +32,13 @@ const planFile = (plan: unknown) => {
   writeFileSync(file, JSON.stringify(plan));
   return file;
 };
-const awsCalls = () => [...sfn.calls(), ...sts.calls()];
+const awsCalls = () => [...sfn.calls(), ...sts.calls(), ...lambda.calls()];
 
 beforeEach(() => {
   folder = mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-dr-'));
   sfn.reset();
   sts.reset();
+  lambda.reset();
   sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/operator/alice`, UserId: 'AROA:alice' });
 });
 afterEach(() => rmSync(folder, { recursive: true, force: true }));
@@ -110,10 +113,35 @@ describe('dr run', () => {
     expect(awsCalls()).toEqual([]);
   });
 
-  test('--dry-run validates and starts nothing', async () => {
+  const answer = (body: unknown, functionError?: string) => ({ StatusCode: 200, ...(functionError && { FunctionError: functionError }), Payload: new TextEncoder().encode(JSON.stringify(body)) }) as never;
+  const invoked = () => lambda.commandCalls(InvokeCommand).map((call) => ({ ...call.args[0].input, Payload: JSON.parse(new TextDecoder().decode(call.args[0].input.Payload as Uint8Array)) }));
+
+  test('--dry-run evaluates the plan in the Region\'s own evaluate function and starts nothing', async () => {
+    lambda.on(InvokeCommand).resolves(answer({ findings: [] }));
     const { code, err } = await cli(['dr', 'run', 'prod', planFile(plan), '--region', 'eu-central-1', '--dry-run']);
     expect(code).toBe(ExitCode.ok);
-    expect(err).toMatch(/dry run: the plan is valid; nothing was started/);
-    expect(awsCalls()).toEqual([]);
+    expect(err).toMatch(/dry run: the plan is ready to run in eu-central-1; nothing was started/);
+    expect(invoked()).toEqual([{ FunctionName: 'keycloak-prod-dr-evaluate', Payload: { action: 'evaluate', plan } }]);
+    expect(sfn.calls()).toEqual([]);
+  });
+
+  test('--dry-run of a plan that would fail refuses, listing every reason', async () => {
+    lambda.on(InvokeCommand).resolves(answer({ findings: [
+      { resource: 'switchover', type: 'PlannedFailoverAurora', problem: 'cluster keycloak-prod-eu-central-1 has no DB instances: it would become a writer nobody can connect to' },
+      { resource: 'switchover', type: 'PlannedFailoverAurora', problem: 'role dr-switchover-x is not allowed rds:SwitchoverGlobalCluster (implicitDeny)' },
+    ] }));
+    const { code, err } = await cli(['dr', 'run', 'prod', planFile(plan), '--region', 'eu-central-1', '--dry-run']);
+    expect(code).toBe(ExitCode.refused);
+    expect(err).toMatch(/the plan would fail if run in eu-central-1 now \(nothing was started\)/);
+    expect(err).toMatch(/- switchover \(PlannedFailoverAurora\): cluster keycloak-prod-eu-central-1 has no DB instances/);
+    expect(err).toMatch(/- switchover \(PlannedFailoverAurora\): role dr-switchover-x is not allowed rds:SwitchoverGlobalCluster/);
+    expect(sfn.calls()).toEqual([]);
+  });
+
+  test('--dry-run whose evaluation itself fails exits 5 with the function\'s error', async () => {
+    lambda.on(InvokeCommand).resolves(answer({ errorType: 'AccessDeniedException', errorMessage: 'not authorized to perform: iam:SimulatePrincipalPolicy' }, 'Unhandled'));
+    const { code, err } = await cli(['dr', 'run', 'prod', planFile(plan), '--region', 'eu-central-1', '--dry-run']);
+    expect(code).toBe(ExitCode.aws);
+    expect(err).toMatch(/the evaluation in eu-central-1 failed: AccessDeniedException: not authorized to perform: iam:SimulatePrincipalPolicy/);
   });
 });

@@ -1,6 +1,10 @@
 import { DescribeGlobalReplicationGroupsCommand, ElastiCacheClient, FailoverGlobalReplicationGroupCommand } from '@aws-sdk/client-elasticache';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateDBInstanceReadReplicaCommand,
+  CreateGlobalClusterCommand,
   DescribeDBInstancesCommand,
   PromoteReadReplicaCommand,
   DescribeDBClustersCommand,
@@ -15,17 +19,25 @@ const validator: (definition: unknown) => { isValid: boolean; errors: unknown[] 
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CloudFormationClient, ListExportsCommand } from '@aws-sdk/client-cloudformation';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CloudWatchClient, GetMetricDataCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { IAMClient, SimulatePrincipalPolicyCommand } from '@aws-sdk/client-iam';
+import { evaluatePlan, evaluateStoredPlans, ReadinessDeps, SimulatedDecision } from '../functions/dr-orchestrator/readiness';
+import { putReadiness, replicationLagSeconds, simulatePrincipal, storedPlans } from '../functions/dr-orchestrator/readiness-aws';
+import { RESOURCE_TASKS, actionsOf } from '../functions/dr-orchestrator/permissions';
 import { loadTaskConfig } from '../functions/dr-orchestrator/config';
 import { PlanError, parsePlan } from '../functions/dr-orchestrator/plan';
 import { resolveImport, resolveSsm } from '../functions/dr-orchestrator/resolve';
-import { EXECUTORS, StepDeps, checkResource, recordLayer, startResource, summarize, validatePlan } from '../functions/dr-orchestrator/steps';
+import { EXECUTORS, StepDeps, askForApproval, checkResource, recordLayer, startResource, summarize, validatePlan } from '../functions/dr-orchestrator/steps';
 import { TASK_STATES, orchestratorDefinition } from '../modules/dr-orchestrator/definition';
 
 const ACCOUNT = '123456789012';
 const WEST = 'eu-west-1';
 const CENTRAL = 'eu-central-1';
 const arn = (region: string, cluster: string) => `arn:aws:rds:${region}:${ACCOUNT}:cluster:${cluster}`;
+const APPROVALS = `arn:aws:sns:${CENTRAL}:${ACCOUNT}:keycloak-prod-dr-approvals`;
 
 const definition = orchestratorDefinition({
   planFunctionArn: `arn:aws:lambda:${CENTRAL}:${ACCOUNT}:function:dr-plan`,
@@ -53,6 +65,18 @@ class FakeAurora {
   readonly promotions = new Map<string, { looksLeft: number }>();
   /** What the writer DNS name points at, as the writer-DNS handlers would have left it. */
   recordTarget = '';
+  /** Clusters and instances that do not exist until a step creates them, and those it created (available after `settleAfter` looks). */
+  readonly absent = new Set<string>();
+  readonly created = new Map<string, { region: string; looksLeft: number; global?: string; source?: string; cluster?: string }>();
+  /** Engine version of each member cluster, by identifier. @default 16.6 */
+  readonly engineVersions = new Map<string, string>();
+  readonly invoked: Array<{ FunctionName?: string; Payload: unknown }> = [];
+  /** What the custom function does with its payload. */
+  customFunction: (payload: unknown) => Promise<unknown> = async () => ({ ok: true });
+  readonly published: Array<{ TopicArn?: string; Subject?: string; Message?: string }> = [];
+  readonly creations: Array<{ region: string; command: string; input: Record<string, unknown> }> = [];
+  /** Member clusters without any DB instance. */
+  readonly withoutInstances = new Set<string>();
 
   constructor(private readonly settleAfter = 2) {}
 
@@ -97,8 +121,21 @@ class FakeAurora {
       this.calls.push({ region, command, global });
       if (this.downRegions.has(region)) throw Object.assign(new Error(`connect ETIMEDOUT rds.${region}.amazonaws.com`), { name: 'TimeoutError' });
     };
+    const notFound = (name: string, message: string) => Object.assign(new Error(message), { name });
+    /** A created resource, which turns available after its looks. */
+    const look = (id: string) => {
+      const made = this.created.get(id);
+      if (made && made.looksLeft > 0) made.looksLeft -= 1;
+      return made && { ...made, status: made.looksLeft > 0 ? 'creating' : 'available' };
+    };
     mock.on(DescribeGlobalClustersCommand).callsFake(({ GlobalClusterIdentifier: global }) => {
       guard('DescribeGlobalClusters', global);
+      const made = this.created.get(global);
+      if (made) {
+        const members = [made.source!, ...[...this.created.entries()].filter(([, item]) => item.global === global && item.cluster === undefined && item.source === undefined).map(([id, item]) => arn(item.region, id))];
+        return { GlobalClusters: [{ GlobalClusterIdentifier: global, Engine: 'aurora-postgresql', EngineVersion: '16.6', GlobalClusterMembers: members.map((member, index) => ({ DBClusterArn: member, IsWriter: index === 0 })) }] };
+      }
+      if (!this.writers.has(global)) throw notFound('GlobalClusterNotFoundFault', `Global cluster ${global} not found.`);
       const flight = this.inFlight.get(global);
       if (flight && --flight.looksLeft <= 0) {
         this.writers.set(global, flight.to);
@@ -109,6 +146,8 @@ class FakeAurora {
       return {
         GlobalClusters: [{
           GlobalClusterIdentifier: global,
+          Engine: 'aurora-postgresql',
+          EngineVersion: '16.6',
           GlobalClusterMembers: members.map((member) => ({ DBClusterArn: member, IsWriter: member === writer && !this.inFlight.has(global) })),
           ...(this.inFlight.has(global) && { FailoverState: { Status: 'switching-over', ToDbClusterArn: this.inFlight.get(global)!.to, IsDataLossAllowed: this.inFlight.get(global)!.dataLoss } }),
         }],
@@ -129,13 +168,57 @@ class FakeAurora {
     });
     mock.on(DescribeDBClustersCommand).callsFake(({ DBClusterIdentifier: id }) => {
       guard('DescribeDBClusters');
-      return { DBClusters: [{ DBClusterIdentifier: id, Status: 'available', Endpoint: `${id}.cluster-abc.${region}.rds.amazonaws.com` }] };
+      const made = look(id);
+      if (!made && this.absent.has(id)) throw notFound('DBClusterNotFoundFault', `DBCluster ${id} not found.`);
+      const global = made ? made.global : [...this.writers.keys()].find((candidate) => id === `${candidate}-${region}` && !this.detached.has(arn(region, id)));
+      const instances = made
+        ? [...this.created.entries()].filter(([, item]) => item.cluster === id).map(([instance]) => ({ DBInstanceIdentifier: instance }))
+        : this.withoutInstances.has(id) ? [] : [{ DBInstanceIdentifier: `${id}-1`, IsClusterWriter: true }];
+      return {
+        DBClusters: [{
+          DBClusterIdentifier: id,
+          DBClusterArn: arn(region, id),
+          Engine: 'aurora-postgresql',
+          EngineVersion: this.engineVersions.get(id) ?? '16.6',
+          Status: made?.status ?? 'available',
+          Endpoint: `${id}.cluster-abc.${region}.rds.amazonaws.com`,
+          DBClusterMembers: instances,
+          ...(global && { GlobalClusterIdentifier: global }),
+        }],
+      };
     });
-    mock.on(DescribeDBInstancesCommand).callsFake(({ DBInstanceIdentifier: id }) => {
+    mock.on(DescribeDBInstancesCommand).callsFake(({ DBInstanceIdentifier: given }) => {
       guard('DescribeDBInstances');
+      const id = given.split(':').at(-1);
+      const made = look(id);
+      if (made) return { DBInstances: [{ DBInstanceIdentifier: id, DBInstanceStatus: made.status, ...(made.source && { ReadReplicaSourceDBInstanceIdentifier: made.source }) }] };
+      if (this.absent.has(id)) throw notFound('DBInstanceNotFoundFault', `DBInstance ${id} not found.`);
       const promotion = this.promotions.get(id);
       const promoted = promotion !== undefined && --promotion.looksLeft <= 0;
       return { DBInstances: [{ DBInstanceIdentifier: id, DBInstanceStatus: promotion && !promoted ? 'modifying' : 'available', ...(!promotion && { ReadReplicaSourceDBInstanceIdentifier: `arn:aws:rds:${WEST}:${ACCOUNT}:db:${id}-source` }) }] };
+    });
+    mock.on(CreateGlobalClusterCommand).callsFake(({ GlobalClusterIdentifier: global, SourceDBClusterIdentifier: source }) => {
+      guard('CreateGlobalCluster', global);
+      this.created.set(global, { region, looksLeft: 0, source });
+      return {};
+    });
+    mock.on(CreateDBClusterCommand).callsFake((input) => {
+      guard('CreateDBCluster', input.GlobalClusterIdentifier);
+      this.creations.push({ region, command: 'CreateDBCluster', input });
+      this.created.set(input.DBClusterIdentifier, { region, looksLeft: this.settleAfter, global: input.GlobalClusterIdentifier });
+      return {};
+    });
+    mock.on(CreateDBInstanceCommand).callsFake((input) => {
+      guard('CreateDBInstance');
+      this.creations.push({ region, command: 'CreateDBInstance', input });
+      this.created.set(input.DBInstanceIdentifier, { region, looksLeft: this.settleAfter, cluster: input.DBClusterIdentifier });
+      return {};
+    });
+    mock.on(CreateDBInstanceReadReplicaCommand).callsFake((input) => {
+      guard('CreateDBInstanceReadReplica');
+      this.creations.push({ region, command: 'CreateDBInstanceReadReplica', input });
+      this.created.set(input.DBInstanceIdentifier, { region, looksLeft: this.settleAfter, source: input.SourceDBInstanceIdentifier, cluster: '' });
+      return {};
     });
     mock.on(PromoteReadReplicaCommand).callsFake(({ DBInstanceIdentifier: id }) => {
       guard('PromoteReadReplica');
@@ -155,7 +238,27 @@ function depsFor(aurora: FakeAurora, clock = { now: Date.parse('2026-12-01T10:00
     MaxItems: 1,
   }));
   const caches = new Map<string, ElastiCacheClient>();
+  const sns = new SNSClient({ region: CENTRAL, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  mockClient(sns).on(PublishCommand).callsFake((input) => {
+    aurora.published.push(input);
+    return { MessageId: `message-${aurora.published.length}` };
+  });
+  const lambda = new LambdaClient({ region: CENTRAL, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  mockClient(lambda).on(InvokeCommand).callsFake(async ({ FunctionName, Payload }) => {
+    const payload = JSON.parse(new TextDecoder().decode(Payload));
+    aurora.invoked.push({ FunctionName, Payload: payload });
+    try {
+      return { StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify(await aurora.customFunction(payload))) };
+    } catch (error) {
+      // Lambda's answer for a function that threw: status 200, FunctionError, and the error as the payload.
+      return { StatusCode: 200, FunctionError: 'Unhandled', Payload: new TextEncoder().encode(JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message, trace: [] })) };
+    }
+  });
   return {
+    sns: () => sns,
+    lambda: () => lambda,
+    approvalTopics: { default: APPROVALS, allowed: [`arn:aws:sns:${CENTRAL}:${ACCOUNT}:team-*`] },
+    customFunctions: [`arn:aws:lambda:${CENTRAL}:${ACCOUNT}:function:team-*`],
     elasticache: (region) => caches.get(region) ?? caches.set(region, aurora.cacheClient(region)).get(region)!,
     route53: () => route53,
     rds: (region) => clients.get(region) ?? clients.set(region, aurora.client(region)).get(region)!,
@@ -167,12 +270,33 @@ function depsFor(aurora: FakeAurora, clock = { now: Date.parse('2026-12-01T10:00
 }
 
 /** Runs the real definition in a local ASL interpreter, its tasks running the real step logic. */
-async function run(payload: unknown, deps: StepDeps, events: string[] = []) {
+interface Outside {
+  /** The approver: what they send with SendTaskSuccess, or throw for SendTaskFailure. @default approves */
+  approve?(request: { TopicArn?: string; Message?: string }): Promise<unknown>;
+}
+
+const EXECUTION = `arn:aws:states:${CENTRAL}:${ACCOUNT}:execution:keycloak-prod-dr:run-1`;
+
+async function run(payload: unknown, deps: StepDeps, events: string[] = [], outside: Outside = {}) {
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false, checkPaths: false } });
   const payloadOf = (input: unknown) => (input as { Payload: Record<string, unknown> }).Payload;
   const execution = machine.run(payload as never, {
+    // The interpreter's context object has no task token; a real one is an opaque string like this.
+    context: { Execution: { Id: EXECUTION, StartTime: new Date(deps.now()).toISOString() }, Task: { Token: 'AQCEAAAAKgAAAAMAAAAAAAAAAfake-token' } },
     overrides: {
       taskResourceLocalHandlers: {
+        [TASK_STATES.ask]: async (input) => {
+          const event = payloadOf(input) as never as Parameters<typeof askForApproval>[0];
+          events.push(`ask ${event.resource.name}`);
+          await askForApproval(event, deps);
+          return (await (outside.approve ?? (async () => ({ approvedBy: 'alice' })))({})) as never;
+        },
+        [TASK_STATES.outcome]: async (input) => {
+          const event = payloadOf(input) as never as Parameters<typeof checkResource>[0];
+          const progress = await checkResource(event, deps);
+          if (progress.done) events.push(`done ${event.resource.name}`);
+          return { Payload: progress } as never;
+        },
         [TASK_STATES.validate]: async (input) => ({ Payload: await validatePlan(payloadOf(input).plan, deps) }) as never,
         [TASK_STATES.start]: async (input) => {
           const event = payloadOf(input) as never as Parameters<typeof startResource>[0];
@@ -298,11 +422,18 @@ describe('DR orchestrator state machine', () => {
     expect(aurora.calls).toEqual([]);
   });
 
-  test('a type this release cannot run yet is refused before any AWS call, not skipped', async () => {
+  test('a custom function or an approval topic the orchestrator may not use is refused before any AWS call', async () => {
     const aurora = new FakeAurora().cluster('kc-a');
-    const { error } = await run({ StatePayload: [{ layer: 1, resources: [{ resourceType: 'ManualApproval', resourceName: 'r', parameters: { Message: 'go?', TopicArn: 'arn:aws:sns:eu-central-1:123456789012:approvals' } }] }] }, depsFor(aurora));
-    expect(error?.message).toMatch(/resource "r": type ManualApproval cannot run here yet/);
+    const { error } = await run({
+      StatePayload: [{ layer: 1, resources: [
+        { resourceType: 'CustomLambda', resourceName: 'drain', parameters: { FunctionName: 'other-team-drain' } },
+        { resourceType: 'ManualApproval', resourceName: 'go', parameters: { Message: 'go?', TopicArn: `arn:aws:sns:${CENTRAL}:${ACCOUNT}:random` } },
+      ] }],
+    }, depsFor(aurora));
+    expect(error?.message).toMatch(/resource "drain": the orchestrator may not invoke other-team-drain \(allowed: arn:aws:lambda:eu-central-1:123456789012:function:team-\*; add it to the construct's customFunctionArns\)/);
+    expect(error?.message).toMatch(/resource "go": the orchestrator may not publish to arn:aws:sns:eu-central-1:123456789012:random/);
     expect(aurora.calls).toEqual([]);
+    expect(aurora.published).toEqual([]);
   });
 
   test('references are resolved before the first action, and one that does not resolve stops the run', async () => {
@@ -382,6 +513,251 @@ describe('DR orchestrator state machine', () => {
   });
 });
 
+describe('DR orchestrator: approvals, custom functions and failback', () => {
+  const approval = (name: string, extra = {}) => ({ resourceType: 'ManualApproval', resourceName: name, parameters: { Message: 'Keycloak is drained in eu-west-1; fail over?' }, ...extra });
+
+  test('a manual approval holds the next layer until approved; the request carries the token and the commands that answer it', async () => {
+    const aurora = new FakeAurora().cluster('kc-a');
+    const events: string[] = [];
+    const { error, output } = await run({ StatePayload: [{ layer: 1, resources: [approval('approve')] }, { layer: 2, resources: [switchover('move', 'kc-a')] }] }, depsFor(aurora), events, {
+      approve: async () => {
+        expect(aurora.calls.filter((call) => call.command === 'SwitchoverGlobalCluster')).toEqual([]);
+        return { approvedBy: 'alice' };
+      },
+    });
+    expect(error).toBeUndefined();
+    expect(events.slice(0, 4)).toEqual(['start approve', 'ask approve', 'done approve', 'start move']);
+    expect(aurora.published).toHaveLength(1);
+    const [request] = aurora.published;
+    expect(request.TopicArn).toBe(APPROVALS);
+    expect(request.Message).toContain(`DR run ${EXECUTION}, layer 1, resource approve:`);
+    expect(request.Message).toContain('Keycloak is drained in eu-west-1; fail over?');
+    expect(request.Message).toContain(`aws stepfunctions send-task-success --region ${CENTRAL} --task-token "AQCEAAAAKgAAAAMAAAAAAAAAAfake-token"`);
+    expect(request.Message).toContain('aws stepfunctions send-task-failure');
+    expect(output).toMatchObject({ layers: [{ resources: [{ name: 'approve', detail: 'approved: {"approvedBy":"alice"}', skipped: false }] }, {}] });
+  });
+
+  test('a rejected approval fails the run with the approver\'s reason, and the next layer never starts', async () => {
+    const aurora = new FakeAurora().cluster('kc-a');
+    const { error, events } = await run({ StatePayload: [{ layer: 1, resources: [approval('approve')] }, { layer: 2, resources: [switchover('move', 'kc-a')] }] }, depsFor(aurora), [], {
+      approve: async () => {
+        throw Object.assign(new Error('the database team says no: replication is behind'), { name: 'Rejected' });
+      },
+    });
+    expect(error?.message).toMatch(/layer 1, resource approve \(ManualApproval\): Rejected: the database team says no: replication is behind/);
+    expect(events).not.toContain('start move');
+  });
+
+  test('an approval nobody answers within its timeout fails the run as timed out', async () => {
+    const aurora = new FakeAurora().cluster('kc-a');
+    // The interpreter raises States.Timeout when TimeoutSecondsPath passes; the approver here stands in for that.
+    const { error } = await run({ StatePayload: [{ layer: 1, resources: [approval('approve', { timeoutSeconds: 600 })] }] }, depsFor(aurora), [], {
+      approve: async () => {
+        throw Object.assign(new Error('Task timed out'), { name: 'States.Timeout' });
+      },
+    });
+    expect(error?.message).toMatch(/layer 1, resource approve \(ManualApproval\): not done within 600 s/);
+    expect(error?.cause?.name).toBe('ResourceTimedOut');
+  });
+
+  test('the approval task bounds its wait by the resource\'s timeout, read from where Step Functions and the interpreter both find it', () => {
+    const processor = ((definition.States as Record<string, { ItemProcessor: { States: Record<string, Record<string, unknown>> } }>)['Resources of the layer']).ItemProcessor.States;
+    expect(processor[TASK_STATES.ask]).toMatchObject({ Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken', TimeoutSecondsPath: '$.Payload.timeoutSeconds' });
+    expect(processor['Note the approval timeout']).toMatchObject({ Parameters: { 'timeoutSeconds.$': '$.resource.timeoutSeconds' }, ResultPath: '$.Payload' });
+  });
+
+  test('a custom function is invoked with its payload, and its answer recorded; a failing one fails the run naming its error', async () => {
+    const aurora = new FakeAurora();
+    const custom = { resourceType: 'CustomLambda', resourceName: 'scale keycloak', parameters: { FunctionName: 'team-scale-keycloak', Payload: { replicas: 3 } } };
+    aurora.customFunction = async () => ({ scaled: 3 });
+    const good = await run({ StatePayload: [{ layer: 1, resources: [custom] }] }, depsFor(aurora));
+    expect(good.error).toBeUndefined();
+    expect(aurora.invoked).toEqual([{ FunctionName: 'team-scale-keycloak', Payload: { replicas: 3 } }]);
+    expect(good.output).toMatchObject({ layers: [{ resources: [{ name: 'scale keycloak', detail: 'team-scale-keycloak returned {"scaled":3}' }] }] });
+    aurora.customFunction = async () => {
+      throw Object.assign(new Error('deployment keycloak not found'), { name: 'ResourceNotFound' });
+    };
+    const bad = await run({ StatePayload: [{ layer: 1, resources: [custom] }] }, depsFor(aurora));
+    expect(bad.error?.message).toMatch(/layer 1, resource scale keycloak \(CustomLambda\): ResourceNotFound: deployment keycloak not found/);
+  });
+
+  test('a custom function may not be given more time than Lambda runs one', () => {
+    expect(() => parsePlan({ StatePayload: [{ layer: 1, resources: [{ resourceType: 'CustomLambda', resourceName: 'slow', parameters: { FunctionName: 'team-x' }, timeoutSeconds: 3600 }] }] }))
+      .toThrow(/resource "slow": timeoutSeconds of a CustomLambda is at most 890/);
+  });
+
+  const secondary = (extra: Record<string, unknown> = {}) => ({
+    resourceType: 'CreateAuroraSecondaryDBCluster',
+    resourceName: 'west back as secondary',
+    parameters: {
+      GlobalClusterIdentifier: 'kc-a-2',
+      SourceDBClusterArn: arn(CENTRAL, 'kc-a-eu-central-1'),
+      DBClusterIdentifier: 'kc-a-eu-west-1-b',
+      Region: WEST,
+      DBSubnetGroupName: 'kc-a-eu-west-1',
+      VpcSecurityGroupIds: ['sg-0123456789abcdef0'],
+      KmsKeyId: `arn:aws:kms:${WEST}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+      DBInstanceClass: 'db.r6g.large',
+      Instances: 2,
+      ...extra,
+    },
+  });
+
+  test('failback after a detach-and-promote: the global cluster is made from the promoted writer, then the secondary and its instances, each in its Region', async () => {
+    const aurora = new FakeAurora().cluster('kc-a');
+    aurora.detached.add(arn(CENTRAL, 'kc-a-eu-central-1'));
+    ['kc-a-2', 'kc-a-eu-west-1-b', 'kc-a-eu-west-1-b-1', 'kc-a-eu-west-1-b-2'].forEach((id) => aurora.absent.add(id));
+    const { error, output } = await run({ StatePayload: [{ layer: 1, resources: [secondary()] }] }, depsFor(aurora));
+    expect(error).toBeUndefined();
+    expect(aurora.calls.filter((call) => call.command.startsWith('Create')).map((call) => [call.region, call.command])).toEqual([
+      [CENTRAL, 'CreateGlobalCluster'],
+      [WEST, 'CreateDBCluster'],
+      [WEST, 'CreateDBInstance'],
+      [WEST, 'CreateDBInstance'],
+    ]);
+    expect(aurora.creations[0].input).toMatchObject({ GlobalClusterIdentifier: 'kc-a-2', Engine: 'aurora-postgresql', EngineVersion: '16.6', StorageEncrypted: true, DeletionProtection: true, DBSubnetGroupName: 'kc-a-eu-west-1' });
+    expect(aurora.creations.slice(1).map((creation) => creation.input.DBInstanceIdentifier)).toEqual(['kc-a-eu-west-1-b-1', 'kc-a-eu-west-1-b-2']);
+    expect(output).toMatchObject({ layers: [{ resources: [{ name: 'west back as secondary', detail: 'kc-a-eu-west-1-b available, 2 instance(s) available' }] }] });
+  });
+
+  test('failback refuses to reuse a cluster of that name outside the global cluster (its data may have diverged)', async () => {
+    const aurora = new FakeAurora().cluster('kc-a');
+    aurora.absent.add('kc-a-2');
+    const { error } = await run({ StatePayload: [{ layer: 1, resources: [secondary({ DBClusterIdentifier: 'kc-a-eu-west-1', SourceDBClusterArn: arn(CENTRAL, 'kc-b-eu-central-1') })] }] }, depsFor(aurora));
+    expect(error?.message).toMatch(/kc-a-eu-west-1 in eu-west-1 exists but is not a member of global cluster kc-a-2; give the secondary another DBClusterIdentifier or delete that cluster first/);
+    expect(aurora.calls.filter((call) => call.command.startsWith('Create'))).toEqual([]);
+  });
+
+  test('a cross-Region read replica is created in its Region from the source ARN and done once available; a re-run skips it', async () => {
+    const aurora = new FakeAurora();
+    aurora.absent.add('reports-west');
+    const replica = { resourceType: 'CreateRDSReadReplica', resourceName: 'reports replica', parameters: { SourceDBInstanceArn: `arn:aws:rds:${CENTRAL}:${ACCOUNT}:db:reports`, DBInstanceIdentifier: 'reports-west', Region: WEST, KmsKeyId: 'alias/aws/rds' } };
+    const first = await run({ StatePayload: [{ layer: 1, resources: [replica] }] }, depsFor(aurora));
+    expect(first.error).toBeUndefined();
+    expect(aurora.creations.map((creation) => [creation.region, creation.command, creation.input.SourceDBInstanceIdentifier])).toEqual([[WEST, 'CreateDBInstanceReadReplica', `arn:aws:rds:${CENTRAL}:${ACCOUNT}:db:reports`]]);
+    const again = await run({ StatePayload: [{ layer: 1, resources: [replica] }] }, depsFor(aurora));
+    expect(again.output).toMatchObject({ layers: [{ resources: [{ name: 'reports replica', skipped: true }] }] });
+    expect(aurora.creations).toHaveLength(1);
+  });
+});
+
+describe('DR readiness evaluation', () => {
+  const allowAll = async (_role: string, actions: readonly string[]): Promise<SimulatedDecision[]> => actions.map((action) => ({ action, decision: 'allowed' }));
+  const readiness = (aurora: FakeAurora, extra: Partial<ReadinessDeps> = {}): ReadinessDeps => ({
+    ...depsFor(aurora),
+    roleArns: Object.fromEntries(Object.entries(RESOURCE_TASKS).map(([type, { task }]) => [type, `arn:aws:iam::${ACCOUNT}:role/dr-${task}-20261201`])),
+    replicationLagSeconds: async () => 0.4,
+    maxReplicationLagSeconds: 30,
+    simulate: allowAll,
+    ...extra,
+  });
+  const changes = (aurora: FakeAurora) => aurora.calls.filter((call) => !/^Describe/.test(call.command));
+
+  test('a plan that would run finds nothing, and the evaluation changes nothing', async () => {
+    const aurora = new FakeAurora().cluster('kc-a').cluster('kc-b');
+    expect(await evaluatePlan({ StatePayload: [{ layer: 1, resources: [switchover('a', 'kc-a'), switchover('b', 'kc-b')] }] }, readiness(aurora))).toEqual([]);
+    expect(changes(aurora)).toEqual([]);
+  });
+
+  test.each<[string, (aurora: FakeAurora) => void, Partial<ReadinessDeps>, RegExp]>([
+    ['the target global cluster is missing', () => undefined, {}, /a \(AuroraGlobalSwitchover\): global cluster kc-gone not found from eu-central-1/],
+    ['the target cluster has no instances', (aurora) => aurora.withoutInstances.add('kc-a-eu-central-1'), {}, /cluster kc-a-eu-central-1 has no DB instances: it would become a writer nobody can connect to/],
+    ['engine versions forbid the switchover', (aurora) => aurora.engineVersions.set('kc-a-eu-central-1', '16.4'), {}, /engine versions differ: the writer runs 16\.6, kc-a-eu-central-1 runs 16\.4; a managed switchover needs the same version/],
+    ['replication lags over the bound', () => undefined, { replicationLagSeconds: async () => 95 }, /kc-a-eu-central-1 lags 95 s behind the writer, more than the 30 s allowed/],
+    ['there are no lag figures', () => undefined, { replicationLagSeconds: async () => undefined }, /no AuroraGlobalDBReplicationLag figures for kc-a-eu-central-1 in eu-central-1/],
+    ['the role lacks a permission', () => undefined, {
+      simulate: async (_role, actions) => actions.map((action) => ({ action, decision: action === 'rds:SwitchoverGlobalCluster' ? 'implicitDeny' : 'allowed', resource: `arn:aws:rds::${ACCOUNT}:global-cluster:kc-a` })),
+    }, /role dr-switchover-20261201 is not allowed rds:SwitchoverGlobalCluster on arn:aws:rds::123456789012:global-cluster:kc-a \(implicitDeny\)/],
+  ])('alarms when %s', async (_case, arrange, extra, problem) => {
+    const aurora = new FakeAurora().cluster('kc-a');
+    arrange(aurora);
+    const global = _case.includes('missing') ? 'kc-gone' : 'kc-a';
+    const findings = await evaluatePlan({ StatePayload: [{ layer: 1, resources: [{ ...switchover('a', global), parameters: { GlobalClusterIdentifier: global, DBClusterIdentifier: arn(CENTRAL, 'kc-a-eu-central-1') } }] }] }, readiness(aurora, extra));
+    expect(findings.map((finding) => `${finding.resource} (${finding.type}): ${finding.problem}`).join('\n')).toMatch(problem);
+    expect(changes(aurora)).toEqual([]);
+  });
+
+  test('a reference that no longer resolves and an invalid stored plan are findings, not crashes', async () => {
+    const aurora = new FakeAurora().cluster('kc-a');
+    const results = await evaluateStoredPlans([
+      { name: 'moved', text: JSON.stringify({ StatePayload: [{ layer: 1, resources: [{ ...switchover('a', 'kc-a'), parameters: { GlobalClusterIdentifier: '!Import gone-export', DBClusterIdentifier: 'kc-a-eu-central-1' } }] }] }) },
+      { name: 'broken', text: '{"StatePayload": [' },
+      { name: 'typo', text: JSON.stringify({ StatePayload: [{ layer: 1, resources: [{ ...switchover('a', 'kc-a'), resourceType: 'Teleport' }] }] }) },
+    ], readiness(aurora));
+    expect(results.map(({ plan, findings }) => [plan, findings.map((finding) => finding.problem)])).toEqual([
+      ['moved', [expect.stringMatching(/resource "a": !Import gone-export does not resolve in eu-central-1/), expect.stringMatching(/global cluster !Import gone-export not found/)]],
+      ['broken', [expect.stringMatching(/the stored plan is not JSON/)]],
+      ['typo', [expect.stringMatching(/"Teleport" is not a resource type/)]],
+    ]);
+  });
+
+  test('with the primary Region down, a failover plan is still assessed from the surviving Region, and one check failing keeps the others', async () => {
+    const aurora = new FakeAurora().cluster('kc-a');
+    aurora.downRegions.add(WEST);
+    aurora.withoutInstances.add('kc-a-eu-central-1');
+    const failover = { resourceType: 'AuroraGlobalFailover', resourceName: 'a', parameters: { GlobalClusterIdentifier: 'kc-a', DBClusterIdentifier: arn(CENTRAL, 'kc-a-eu-central-1'), AllowDataLoss: true } };
+    const findings = await evaluatePlan({ StatePayload: [{ layer: 1, resources: [failover] }] }, readiness(aurora, {
+      replicationLagSeconds: async () => {
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      },
+    }));
+    expect(findings.map((finding) => finding.problem)).toEqual([
+      'cluster kc-a-eu-central-1 has no DB instances: it would become a writer nobody can connect to',
+      'the replication lag of kc-a-eu-central-1 could not be read: ThrottlingException: Rate exceeded',
+    ]);
+    expect(aurora.calls.filter((call) => call.region === WEST)).toEqual([]);
+  });
+
+  test('the target already the writer is ready, with no lag or version to compare', async () => {
+    const aurora = new FakeAurora().cluster('kc-a', CENTRAL);
+    const findings = await evaluatePlan({ StatePayload: [{ layer: 1, resources: [switchover('a', 'kc-a')] }] }, readiness(aurora, { replicationLagSeconds: async () => undefined }));
+    expect(findings).toEqual([]);
+  });
+
+  test('IAM\'s simulation is asked with the resources of the plan, and a denial per resource is reported', async () => {
+    const iam = new IAMClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const mock = mockClient(iam);
+    mock.on(SimulatePrincipalPolicyCommand).resolves({
+      EvaluationResults: [
+        { EvalActionName: 'rds:DescribeGlobalClusters', EvalResourceName: '*', EvalDecision: 'allowed', ResourceSpecificResults: [{ EvalResourceName: `arn:aws:rds::${ACCOUNT}:global-cluster:kc-a`, EvalResourceDecision: 'allowed' }] },
+        { EvalActionName: 'rds:SwitchoverGlobalCluster', EvalResourceName: '*', EvalDecision: 'implicitDeny', ResourceSpecificResults: [{ EvalResourceName: `arn:aws:rds::${ACCOUNT}:global-cluster:kc-a`, EvalResourceDecision: 'implicitDeny' }] },
+      ],
+      IsTruncated: false,
+    });
+    const decisions = await simulatePrincipal(iam, `arn:aws:iam::${ACCOUNT}:role/dr-switchover`, actionsOf('AuroraGlobalSwitchover'), [`arn:aws:rds::${ACCOUNT}:global-cluster:kc-a`], CENTRAL);
+    expect(decisions).toEqual([
+      { action: 'rds:DescribeGlobalClusters', decision: 'allowed', resource: `arn:aws:rds::${ACCOUNT}:global-cluster:kc-a` },
+      { action: 'rds:SwitchoverGlobalCluster', decision: 'implicitDeny', resource: `arn:aws:rds::${ACCOUNT}:global-cluster:kc-a` },
+    ]);
+    expect(mock.commandCalls(SimulatePrincipalPolicyCommand)[0].args[0].input).toMatchObject({ PolicySourceArn: `arn:aws:iam::${ACCOUNT}:role/dr-switchover`, ResourceArns: [`arn:aws:rds::${ACCOUNT}:global-cluster:kc-a`] });
+  });
+
+  test('lag comes from the newest AuroraGlobalDBReplicationLag figure, in seconds; stored plans are read page by page; counts go out per plan and in all', async () => {
+    const cloudwatch = new CloudWatchClient({ region: CENTRAL, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const cw = mockClient(cloudwatch);
+    cw.on(GetMetricDataCommand).resolvesOnce({ MetricDataResults: [{ Id: 'lag', Label: 'AuroraGlobalDBReplicationLag', Timestamps: [new Date('2026-12-01T10:00:00Z')], Values: [1250], StatusCode: 'Complete' }] })
+      .resolves({ MetricDataResults: [{ Id: 'lag', Timestamps: [], Values: [], StatusCode: 'Complete' }] });
+    expect(await replicationLagSeconds(cloudwatch, 'kc-a-eu-central-1', Date.parse('2026-12-01T10:01:00Z'))).toBe(1.25);
+    expect(await replicationLagSeconds(cloudwatch, 'kc-a-eu-central-1', Date.parse('2026-12-01T10:01:00Z'))).toBeUndefined();
+    expect(cw.commandCalls(GetMetricDataCommand)[0].args[0].input.MetricDataQueries![0].MetricStat!.Metric).toEqual({ Namespace: 'AWS/RDS', MetricName: 'AuroraGlobalDBReplicationLag', Dimensions: [{ Name: 'DBClusterIdentifier', Value: 'kc-a-eu-central-1' }] });
+
+    const ssm = new SSMClient({ region: CENTRAL, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    mockClient(ssm).on(GetParametersByPathCommand)
+      .resolvesOnce({ Parameters: [{ Name: '/keycloak-aurora-dr/prod/dr-plans/switchover-to-eu-central-1', Type: 'String', Value: '{"a":1}' }], NextToken: 'next' })
+      .resolves({ Parameters: [{ Name: '/keycloak-aurora-dr/prod/dr-plans/team/cache', Type: 'String', Value: '{"b":2}' }] });
+    expect(await storedPlans(ssm, '/keycloak-aurora-dr/prod/dr-plans')).toEqual([
+      { name: 'switchover-to-eu-central-1', text: '{"a":1}' },
+      { name: 'team/cache', text: '{"b":2}' },
+    ]);
+
+    cw.on(PutMetricDataCommand).resolves({});
+    await putReadiness(cloudwatch, 'KeycloakAuroraDr/Readiness', 'keycloak-prod-dr', [{ plan: 'a', problems: 2 }, { plan: 'b', problems: 0 }]);
+    expect(cw.commandCalls(PutMetricDataCommand)[0].args[0].input.MetricData!.map((datum) => [datum.Dimensions!.map((d) => d.Value).join('/'), datum.Value])).toEqual([
+      ['keycloak-prod-dr', 2], ['keycloak-prod-dr/a', 2], ['keycloak-prod-dr/b', 0],
+    ]);
+  });
+});
+
 describe('DR references and task configuration', () => {
   test('!Import pages through the Region\'s exports; !Ssm reads a parameter; neither invents a value', async () => {
     const cloudformation = new CloudFormationClient({ region: CENTRAL, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -399,6 +775,26 @@ describe('DR references and task configuration', () => {
 
   test('a task function refuses to start without its configuration, naming what is missing', () => {
     expect(() => loadTaskConfig({})).toThrow(/DR_TASK is not set; AWS_REGION is not set/);
-    expect(loadTaskConfig({ DR_TASK: 'plan', AWS_REGION: CENTRAL, DR_FUNCTION_ARNS: '{"AuroraGlobalSwitchover":"arn"}' })).toEqual({ task: 'plan', region: CENTRAL, functionArns: { AuroraGlobalSwitchover: 'arn' } });
+    expect(() => loadTaskConfig({ DR_TASK: 'evaluate', AWS_REGION: CENTRAL, DR_ROLE_ARNS: '{', DR_MAX_LAG_SECONDS: '-5' })).toThrow(/DR_MAX_LAG_SECONDS is not a positive number; DR_ROLE_ARNS is not JSON/);
+    expect(loadTaskConfig({
+      DR_TASK: 'evaluate',
+      AWS_REGION: CENTRAL,
+      DR_FUNCTION_ARNS: '{"AuroraGlobalSwitchover":"arn"}',
+      DR_ROLE_ARNS: '{"AuroraGlobalSwitchover":"role"}',
+      DR_APPROVAL_TOPIC: APPROVALS,
+      DR_APPROVAL_TOPICS: '["arn:aws:sns:eu-central-1:123456789012:team"]',
+      DR_CUSTOM_FUNCTIONS: '["arn:aws:lambda:eu-central-1:123456789012:function:team-*"]',
+      DR_PLANS_PATH: '/keycloak-aurora-dr/prod/dr-plans',
+      DR_STATE_MACHINE: 'keycloak-prod-dr',
+      DR_MAX_LAG_SECONDS: '30',
+    })).toEqual({
+      task: 'evaluate',
+      region: CENTRAL,
+      functionArns: { AuroraGlobalSwitchover: 'arn' },
+      roleArns: { AuroraGlobalSwitchover: 'role' },
+      approvalTopics: { default: APPROVALS, allowed: ['arn:aws:sns:eu-central-1:123456789012:team'] },
+      customFunctions: ['arn:aws:lambda:eu-central-1:123456789012:function:team-*'],
+      readiness: { plansPath: '/keycloak-aurora-dr/prod/dr-plans', namespace: 'KeycloakAuroraDr/Readiness', stateMachine: 'keycloak-prod-dr', maxLagSeconds: 30 },
+    });
   });
 });

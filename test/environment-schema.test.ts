@@ -188,13 +188,16 @@ describe('environment schema', () => {
       [
         'a derived DR orchestrator function name too long',
         { globalClusterIdentifier: 'k'.repeat(51), regions: ['us-east-1'], sites: [{ ...siteA, region: 'us-east-1' }], layout: 'single-site', drOrchestrator: { enabled: true } },
-        /^globalClusterIdentifier: derived Lambda function name k{51}-dr-switchover is 65 characters, AWS allows 64: shorten the identifier to 50 characters or fewer/,
+        /^globalClusterIdentifier: derived Lambda function name k{51}-dr-create-secondary is 71 characters, AWS allows 64: shorten the identifier to 44 characters or fewer$/,
       ],
       [
         'a derived EventBridge rule name too long',
         { globalClusterIdentifier: 'k'.repeat(53), regions: ['us-east-1'], sites: [{ ...siteA, region: 'us-east-1' }], layout: 'single-site' },
         /^globalClusterIdentifier: derived EventBridge rule name k{53}-dns-schedule is 66 characters, AWS allows 64: shorten the identifier to 51 characters or fewer/,
       ],
+      ['a custom function that is not a Lambda ARN', { drOrchestrator: { enabled: true, customFunctionArns: ['team-drain'] } }, /^drOrchestrator.customFunctionArns\[0\]: must be a Lambda function ARN/],
+      ['an approval topic that is not an SNS ARN', { drOrchestrator: { enabled: true, approvalTopicArns: ['arn:aws:sqs:eu-west-1:123456789012:q'] } }, /^drOrchestrator.approvalTopicArns\[0\]: must be an SNS topic ARN/],
+      ['a lag bound of zero', { drOrchestrator: { enabled: true, maxReplicationLagSeconds: 0 } }, /^drOrchestrator.maxReplicationLagSeconds: .*>=1/],
       ['writer DNS domain with a trailing dot', { writerDns: { domain: 'example.internal.' } }, /^writerDns.domain: must be a lowercase DNS name/],
       ['writer DNS domain of one label', { writerDns: { domain: 'internal' } }, /^writerDns.domain: must be a lowercase DNS name of two or more labels/],
       ['writer DNS TTL of zero', { writerDns: { domain: 'example.internal', ttlSeconds: 0 } }, /^writerDns.ttlSeconds: .*>=1/],

@@ -1,10 +1,12 @@
 /** `dr plan`, `dr validate` and `dr run`: a DR plan written, checked and run from the Region you name. */
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, HistoryEvent, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { PlanError, parsePlan } from '../../functions/dr-orchestrator/plan';
+import { type Finding, formatFinding } from '../../functions/dr-orchestrator/finding';
+import { PlanError, ownPlan, parsePlan } from '../../functions/dr-orchestrator/plan';
 import type { Progress, RunSummary } from '../../functions/dr-orchestrator/steps';
 import { TASK_STATES } from '../../modules/dr-orchestrator/definition';
-import { drOrchestratorNames, drParameterNames, partitionOf } from '../../modules/core';
+import { drOrchestratorNames, partitionOf } from '../../modules/core';
 import { didYouMean } from '../../modules/core/suggest';
 import { callAws } from '../aws';
 import { OperatedEnvironment, requireMemberRegion } from '../environment';
@@ -14,23 +16,8 @@ import { Io, formatDuration, formatTable } from '../output';
 
 /** This environment's own plan: move its global cluster's writer to `to`, naming it through the SSM parameters the DR stack publishes. */
 export function environmentPlan(env: OperatedEnvironment, to: string, kind: 'switchover' | 'failover'): unknown {
-  const { regions, name, globalClusterIdentifier } = env.config;
   requireMemberRegion(env, to);
-  const parameters = drParameterNames(name, regions);
-  return {
-    StatePayload: [{
-      layer: 1,
-      resources: [{
-        resourceType: kind === 'switchover' ? 'AuroraGlobalSwitchover' : 'AuroraGlobalFailover',
-        resourceName: `${kind} of ${globalClusterIdentifier} to ${to}`,
-        parameters: {
-          GlobalClusterIdentifier: `!Ssm ${parameters.globalClusterIdentifier}`,
-          DBClusterIdentifier: `!Ssm ${parameters.clusterArns[to]}`,
-          ...(kind === 'failover' && { AllowDataLoss: true }),
-        },
-      }],
-    }],
-  };
+  return ownPlan(env.config, to, kind);
 }
 
 /** Checks a plan with the schema a run checks it with; refuses listing every problem. */
@@ -60,12 +47,13 @@ export async function runPlan(env: OperatedEnvironment, text: string, deps: Deps
     throw refuse(`${options.region} is not a Region of environment ${env.config.name}, so it has no DR orchestrator (its Regions: ${env.config.regions.join(', ')})${didYouMean(options.region, env.config.regions)}`);
   }
   validatePlanFile(text, io);
+  const names = drOrchestratorNames(env.config.globalClusterIdentifier);
   if (options.dryRun) {
-    io.err('dry run: the plan is valid; nothing was started');
+    await dryRun(names.functions.find((fn) => fn.task === 'evaluate')!.name, text, deps, io, options);
     return undefined;
   }
   const { Account } = await callAws('GetCallerIdentity', () => deps.aws.sts(options.region).send(new GetCallerIdentityCommand({})), deps.clock);
-  const stateMachineArn = `arn:${partitionOf(options.region)}:states:${options.region}:${Account}:stateMachine:${drOrchestratorNames(env.config.globalClusterIdentifier).stateMachine.name}`;
+  const stateMachineArn = `arn:${partitionOf(options.region)}:states:${options.region}:${Account}:stateMachine:${names.stateMachine.name}`;
   const sfn = deps.aws.sfn(options.region);
   const { executionArn } = await callAws('StartExecution', () => sfn.send(new StartExecutionCommand({ stateMachineArn, input: text })), deps.clock);
   io.err(`started ${executionArn}`);
@@ -91,6 +79,24 @@ export async function runPlan(env: OperatedEnvironment, text: string, deps: Deps
     }
     await deps.clock.sleep(options.pollMs);
   }
+}
+
+/**
+ * Evaluates the plan in the Region's own evaluate function, with the roles a run would use, changing
+ * nothing; refuses when the plan would fail, listing why.
+ */
+async function dryRun(functionName: string, text: string, deps: Deps, io: Io, options: { region: string; json: boolean }): Promise<void> {
+  const answer = await callAws('Invoke', () => deps.aws.lambda(options.region).send(new InvokeCommand({
+    FunctionName: functionName,
+    Payload: new TextEncoder().encode(JSON.stringify({ action: 'evaluate', plan: JSON.parse(text) })),
+  })), deps.clock);
+  const body = JSON.parse(new TextDecoder().decode(answer.Payload ?? new Uint8Array())) as { findings?: Finding[]; errorType?: string; errorMessage?: string };
+  if (answer.FunctionError || !body.findings) throw new CliError(`the evaluation in ${options.region} failed: ${body.errorType ?? answer.FunctionError}: ${body.errorMessage ?? ''}`, ExitCode.aws);
+  if (options.json) io.out(JSON.stringify({ region: options.region, ready: body.findings.length === 0, findings: body.findings }, null, 2));
+  if (body.findings.length > 0) {
+    throw refuse(`dry run: the plan would fail if run in ${options.region} now (nothing was started):\n${body.findings.map((finding) => `  - ${formatFinding(finding)}`).join('\n')}`);
+  }
+  io.err(`dry run: the plan is ready to run in ${options.region}; nothing was started`);
 }
 
 /**

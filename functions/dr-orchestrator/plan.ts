@@ -5,6 +5,7 @@
  * names are accepted; each seed name maps to one of this project's types (see SEED_TYPE_NAMES).
  */
 import { z } from 'zod';
+import { drParameterNames } from '../../modules/core/names';
 import { didYouMean } from '../../modules/core/suggest';
 import { formatIssuePath, plainErrorMap } from '../../modules/core/zod-messages';
 
@@ -48,31 +49,56 @@ export const RESOURCE_TYPES = {
     PrimaryRegion: text,
     PrimaryReplicationGroupId: text,
   }).strict(),
-  /** Failback: re-add a Region as an Aurora secondary after a detach-and-promote (CreateDBCluster into the global cluster). */
+  /**
+   * Failback: a Region (back) as an Aurora secondary, typically after a detach-and-promote: the global
+   * cluster is created from `SourceDBClusterArn` when it does not exist, then the secondary cluster and
+   * its instances in `Region` (CreateGlobalCluster, CreateDBCluster, CreateDBInstance).
+   */
   CreateAuroraSecondaryDBCluster: z.object({
     GlobalClusterIdentifier: text,
+    /** The writer the global cluster is created from when it does not exist (the promoted cluster's ARN). @default the global cluster must exist */
+    SourceDBClusterArn: text.optional(),
+    /** The new secondary cluster; its instances are `<DBClusterIdentifier>-1`, `-2`, ... */
     DBClusterIdentifier: text,
     Region: text,
     DBSubnetGroupName: text,
-    VpcSecurityGroupIds: z.array(text).min(1),
+    VpcSecurityGroupIds: z.array(text).min(1, 'needs at least one security group'),
+    /** The key, in `Region`, that encrypts the secondary. */
     KmsKeyId: text,
     DBClusterParameterGroupName: text.optional(),
+    DBParameterGroupName: text.optional(),
     DBInstanceClass: text,
+    /** @default 1 */
     Instances: z.number().int().min(1).max(16).default(1),
   }).strict(),
-  /** Failback: a cross-Region RDS read replica (CreateDBInstanceReadReplica). */
+  /** Failback: a cross-Region RDS read replica of `SourceDBInstanceArn` in `Region` (CreateDBInstanceReadReplica). */
   CreateRDSReadReplica: z.object({
     SourceDBInstanceArn: text,
     DBInstanceIdentifier: text,
     Region: text,
+    /** @default the source's subnet group name must exist in `Region` */
     DBSubnetGroupName: text.optional(),
+    /** Required when the source is encrypted: a key in `Region`. */
     KmsKeyId: text.optional(),
+    /** @default the source's class */
     DBInstanceClass: text.optional(),
   }).strict(),
-  /** A person approves before the next layer: the run waits for SendTaskSuccess with its task token, published to the topic. */
-  ManualApproval: z.object({ Message: text, TopicArn: text }).strict(),
-  /** A Lambda function of your own; it succeeds when the function returns without error. */
-  CustomLambda: z.object({ FunctionName: text, Payload: z.record(z.string(), z.unknown()).default({}) }).strict(),
+  /**
+   * A person approves before the run goes on: the message, with the commands that approve or reject,
+   * goes to the topic, and the run waits (up to the timeout) for SendTaskSuccess or SendTaskFailure.
+   */
+  ManualApproval: z.object({
+    Message: text,
+    /** @default the orchestrator's approval topic */
+    TopicArn: text.optional(),
+  }).strict(),
+  /** A Lambda function of your own, invoked by the state machine with `Payload`; done when it returns without error. */
+  CustomLambda: z.object({
+    /** Its name or ARN; it must be one the orchestrator was allowed to invoke. */
+    FunctionName: text,
+    /** @default {} */
+    Payload: z.record(z.string(), z.unknown()).default({}),
+  }).strict(),
   /** Wait until this project's writer DNS name names the global cluster's writer. */
   WaitForWriterDns: z.object({ GlobalClusterIdentifier: text, HostedZoneId: text, RecordName: text }).strict(),
 } as const;
@@ -101,9 +127,12 @@ export const DEFAULT_TIMEOUT_SECONDS: Readonly<Record<ResourceType, number>> = {
   CreateAuroraSecondaryDBCluster: 7200,
   CreateRDSReadReplica: 7200,
   ManualApproval: 86_400,
-  CustomLambda: 900,
+  CustomLambda: 890,
   WaitForWriterDns: 600,
 };
+
+/** The longest a custom function's step may wait, in seconds. */
+export const CUSTOM_LAMBDA_MAX_TIMEOUT = 890;
 
 const ALL_TYPE_NAMES = [...Object.keys(RESOURCE_TYPES), ...Object.keys(SEED_TYPE_NAMES)];
 
@@ -180,6 +209,10 @@ export function parsePlan(input: unknown): Plan {
       }];
     }),
   }));
+  for (const entry of layers.flatMap((layer) => layer.resources)) {
+    // Lambda runs a function for 900 s at most, and the step that waits for it needs a margin.
+    if (entry.type === 'CustomLambda' && entry.timeoutSeconds > CUSTOM_LAMBDA_MAX_TIMEOUT) problems.push(`resource ${JSON.stringify(entry.name)}: timeoutSeconds of a CustomLambda is at most ${CUSTOM_LAMBDA_MAX_TIMEOUT} (Lambda's limit, less the margin to report)`);
+  }
   const layerNumbers = layers.map((layer) => layer.layer);
   layerNumbers.forEach((number, index) => {
     if (layerNumbers.indexOf(number) !== index) problems.push(`StatePayload[${index}].layer: layer ${number} is given twice`);
@@ -197,4 +230,26 @@ export function parsePlan(input: unknown): Plan {
   });
   if (problems.length > 0) throw new PlanError(problems);
   return { layers: [...layers].sort((a, b) => a.layer - b.layer) };
+}
+
+/**
+ * An environment's own plan: move its global cluster's writer to `to` (one of its Regions), naming
+ * the cluster through the SSM parameters the DR stack publishes in every Region.
+ */
+export function ownPlan(env: { name: string; globalClusterIdentifier: string; regions: readonly string[] }, to: string, kind: 'switchover' | 'failover') {
+  const parameters = drParameterNames(env.name, env.regions);
+  return {
+    StatePayload: [{
+      layer: 1,
+      resources: [{
+        resourceType: kind === 'switchover' ? 'AuroraGlobalSwitchover' : 'AuroraGlobalFailover',
+        resourceName: `${kind} of ${env.globalClusterIdentifier} to ${to}`,
+        parameters: {
+          GlobalClusterIdentifier: `!Ssm ${parameters.globalClusterIdentifier}`,
+          DBClusterIdentifier: `!Ssm ${parameters.clusterArns[to]}`,
+          ...(kind === 'failover' && { AllowDataLoss: true }),
+        },
+      }],
+    }],
+  };
 }

@@ -144,12 +144,17 @@ export function drStackName(environment: string): string {
 }
 
 /** The DR orchestrator's functions, one per task. */
-export const DR_TASKS = ['plan', 'summary', 'switchover', 'failover', 'detach', 'promote', 'wait-dns', 'cache'] as const;
+export const DR_TASKS = [
+  'plan', 'summary', 'evaluate',
+  'switchover', 'failover', 'detach', 'promote', 'cache', 'create-secondary', 'create-replica', 'approval', 'custom', 'wait-dns',
+] as const;
 
 /** The DR orchestrator's state machine `<name>-dr` (80 characters at most) and functions `<name>-dr-<task>` (64). */
 export function drOrchestratorNames(name: string) {
   return {
     stateMachine: { name: `${name}-dr`, maxLength: 80, what: 'Step Functions state machine' },
+    approvalTopic: { name: `${name}-dr-approvals`, maxLength: 256, what: 'SNS topic' },
+    readinessRule: { name: `${name}-dr-readiness`, maxLength: 64, what: 'EventBridge rule' },
     functions: DR_TASKS.map((task) => ({ task, name: `${name}-dr-${task}`, maxLength: 64, what: 'Lambda function' })),
   };
 }
@@ -158,6 +163,8 @@ export function drOrchestratorNames(name: string) {
 export function drParameterNames(environment: string, regions: readonly string[]) {
   return {
     globalClusterIdentifier: `/keycloak-aurora-dr/${environment}/global-cluster-identifier`,
+    /** The plans the readiness evaluation checks, one parameter each. */
+    plans: `/keycloak-aurora-dr/${environment}/dr-plans`,
     clusterArns: Object.fromEntries(regions.map((region) => [region, `/keycloak-aurora-dr/${environment}/${region}/cluster-arn`])),
   };
 }

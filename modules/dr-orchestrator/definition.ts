@@ -9,6 +9,8 @@ export const TASK_STATES = {
   validate: 'Validate the plan',
   start: 'Start the resource',
   check: 'Check the resource',
+  ask: 'Ask for approval',
+  outcome: 'Record the approval',
   record: 'Record the layer',
   summarize: 'Summarize the run',
 } as const;
@@ -41,9 +43,14 @@ const invoke = (functionArn: string | { path: string }, payload: Record<string, 
   Retry: LAMBDA_RETRY,
 });
 
-/** One resource: start, then check every pollSeconds until done; past its deadline or on any error, fail naming it. */
+/**
+ * One resource: start, then check every pollSeconds until done; past its deadline or on any error,
+ * fail naming it. A manual approval waits for its task token, bounded by the resource's timeout, and
+ * the approval is then recorded.
+ */
 function resourceProcessor() {
   const progress = { 'layer.$': '$.layer', 'resource.$': '$.resource' };
+  const tooLong = { ErrorEquals: ['States.Timeout'], ResultPath: '$.caught', Next: 'Waited too long' };
   const failed = { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'Resource failed' };
   return {
     ProcessorConfig: { Mode: 'INLINE' },
@@ -51,6 +58,36 @@ function resourceProcessor() {
     States: {
       [TASK_STATES.start]: {
         ...invoke({ path: '$.resource.functionArn' }, { action: 'start', ...progress }),
+        ResultPath: '$.last',
+        Catch: [failed],
+        Next: 'Kind of step?',
+      },
+      'Kind of step?': {
+        Type: 'Choice',
+        Choices: [
+          { Variable: '$.last.value.done', BooleanEquals: true, Next: 'Resource done' },
+          { Variable: '$.resource.type', StringEquals: 'ManualApproval', Next: 'Note the approval timeout' },
+        ],
+        Default: 'Done yet?',
+      },
+      // TimeoutSecondsPath is read from the state's input by Step Functions and from the task's input
+      // (after Parameters) by some interpreters: the timeout is put at $.Payload.timeoutSeconds in both.
+      'Note the approval timeout': { Type: 'Pass', Parameters: { 'timeoutSeconds.$': '$.resource.timeoutSeconds' }, ResultPath: '$.Payload', Next: TASK_STATES.ask },
+      [TASK_STATES.ask]: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          'FunctionName.$': '$.resource.functionArn',
+          Payload: { action: 'ask', ...progress, 'token.$': '$$.Task.Token', 'execution.$': '$$.Execution.Id', 'timeoutSeconds.$': '$.resource.timeoutSeconds' },
+        },
+        TimeoutSecondsPath: '$.Payload.timeoutSeconds',
+        ResultPath: '$.outcome',
+        Retry: LAMBDA_RETRY,
+        Catch: [tooLong, failed],
+        Next: TASK_STATES.outcome,
+      },
+      [TASK_STATES.outcome]: {
+        ...invoke({ path: '$.resource.functionArn' }, { action: 'check', ...progress, 'progress.$': '$.last.value', 'outcome.$': '$.outcome' }),
         ResultPath: '$.last',
         Catch: [failed],
         Next: 'Done yet?',
@@ -72,6 +109,12 @@ function resourceProcessor() {
       },
       'Resource done': { Type: 'Pass', OutputPath: '$.last.value', End: true },
       'Resource timed out': { Type: 'Fail', Error: 'ResourceTimedOut', CausePath: '$.last.value.cause' },
+      'Waited too long': {
+        Type: 'Pass',
+        Parameters: { 'cause.$': "States.Format('layer {}, resource {} ({}): not done within {} s', $.layer, $.resource.name, $.resource.givenType, $.resource.timeoutSeconds)" },
+        Next: 'Resource timed out for good',
+      },
+      'Resource timed out for good': { Type: 'Fail', Error: 'ResourceTimedOut', CausePath: '$.cause' },
       'Resource failed': {
         Type: 'Pass',
         Parameters: {
