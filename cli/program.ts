@@ -18,6 +18,8 @@ export interface Runtime {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Called at a blue/green failpoint; the real CLI kills itself there when BLUEGREEN_FAILPOINT names it. */
   readonly reach?: (failpoint: string) => unknown;
+  /** How the drill's probe reaches the database. @default the writer DNS name, resolved by the OS */
+  readonly network?: import('./commands/drill').DrillNetwork;
 }
 
 const positive = (unit: string) => (value: string) => {
@@ -54,6 +56,43 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .action(async (name: string, options: { json?: boolean }) => {
       const [{ members }, { loadEnvironment }] = await Promise.all([import('./commands/members'), import('./environment')]);
       await members(loadEnvironment(name), deps, io, { json: Boolean(options.json) });
+    });
+  program.command('drill').argument('<environment>').addOption(json)
+    .description('game day: writes through the writer DNS name while the writer moves, then reports outage, lost writes and timings')
+    .requiredOption('--to <region>', 'Region whose cluster becomes the writer')
+    .option('--allow-data-loss', 'fail over (FailoverGlobalCluster with AllowDataLoss) instead of switching over')
+    .option('--back', 'switch back to the Region that was the writer once the first move settled')
+    .option('--rate <writes>', 'probe writes per second', positive('writes per second'), 10)
+    .option('--tail <seconds>', 'keep writing this long after the client writes again', positive('seconds'), 10)
+    .option('--svg <file>', 'write the timeline as an SVG picture for the game-day report')
+    .option('--yes-production', 'drill an environment with deletionProtection on')
+    .option('--keep-probe-table', 'leave the probe table for inspection')
+    .option('--timeout <minutes>', 'stop waiting for a step after this long', positive('minutes'), 30)
+    .option('--poll <seconds>', 'seconds between looks', positive('seconds'), 1)
+    .action(async (name: string, options: { to: string; allowDataLoss?: boolean; back?: boolean; rate: number; tail: number; svg?: string; yesProduction?: boolean; keepProbeTable?: boolean; timeout: number; poll: number; json?: boolean }) => {
+      const [{ drill }, { loadEnvironment }] = await Promise.all([import('./commands/drill'), import('./environment')]);
+      await drill(loadEnvironment(name), deps, io, {
+        to: options.to,
+        kind: options.allowDataLoss ? 'failover' : 'switchover',
+        allowDataLoss: Boolean(options.allowDataLoss),
+        back: Boolean(options.back),
+        rate: options.rate,
+        tailMs: options.tail * 1000,
+        timeoutMs: options.timeout * 60_000,
+        pollMs: options.poll * 1000,
+        json: Boolean(options.json),
+        svg: options.svg,
+        yesProduction: Boolean(options.yesProduction),
+        keepProbeTable: Boolean(options.keepProbeTable),
+      }, { env: runtime.env, network: runtime.network });
+    });
+  program.command('writer-dns').argument('<environment>').addOption(json)
+    .description('who takes writes in each Region, what the writer DNS name says and whether it is pinned; choose when two writers exist')
+    .option('--to <region>', 'point the name at this Region\'s writer and pin it there (the explicit choice between two writers)')
+    .option('--release', 'remove the pin, so the writer-DNS handlers keep the name on the writer again (refused while two writers exist)')
+    .action(async (name: string, options: { to?: string; release?: boolean; json?: boolean }) => {
+      const [{ writerDns }, { loadEnvironment }] = await Promise.all([import('./commands/writer-dns'), import('./environment')]);
+      await writerDns(loadEnvironment(name), deps, io, { to: options.to, release: Boolean(options.release), json: Boolean(options.json) });
     });
   for (const kind of ['switchover', 'failover'] as const) {
     const command = program.command(kind).argument('<environment>')

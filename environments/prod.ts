@@ -37,7 +37,6 @@ export const prod: EnvironmentInput = {
   writerDns: {
     domain: 'keycloak.example.com',
     ttlSeconds: 5,
-    target: 'regional-writer',
     alarmEmails: ['identity-oncall@example.com'],
   },
   stateBackend: {

@@ -139,8 +139,8 @@ const writerDns = z
       .default({ type: 'private' }),
     /** TTL of the record, in seconds: how long resolvers may keep the old writer after a failover. @default 5 */
     ttlSeconds: z.number().int().min(1).max(3600).default(5),
-    /** `regional-writer`: the writer cluster's endpoint. `global-writer`: Aurora's global writer endpoint. @default 'regional-writer' */
-    target: z.enum(['regional-writer', 'global-writer']).default('regional-writer'),
+    /** `global-writer`: Aurora's global writer endpoint, moved by Aurora itself on a managed switchover or failover (no Route 53 write in the way). `regional-writer`: the writer cluster's endpoint, moved by the handler. @default 'global-writer' */
+    target: z.enum(['regional-writer', 'global-writer']).default('global-writer'),
     /** Minutes between reconcile runs that catch missed events. @default 5 */
     reconcileEveryMinutes: z.number().int().min(1).max(60).default(5),
     /** How long one run may wait for a switchover or failover to settle. @default 240 */

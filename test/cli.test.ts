@@ -48,7 +48,7 @@ const record = (target: string) => ({
 });
 
 /** The prod global cluster as AWS reports it, with the writer in `writer` and the record on `recordTarget`. */
-function given(writer: string | undefined, recordTarget = writer ? writerEndpoint(writer) : writerEndpoint(WEST), extra = {}) {
+function given(writer: string | undefined, recordTarget = GLOBAL_ENDPOINT, extra = {}) {
   rds.on(DescribeGlobalClustersCommand).resolves({ GlobalClusters: [globalCluster(writer, extra)] });
   for (const region of [WEST, CENTRAL]) {
     rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: clusterArn(region) }).resolves({ DBClusters: [memberCluster(region)] });
@@ -92,20 +92,20 @@ describe('keycloak-aurora-dr CLI', () => {
       expect(out).toMatch(/REGION\s+ROLE\s+STATUS\s+REPLICATION\s+CLUSTER ARN/);
       expect(out).toMatch(new RegExp(`eu-west-1\\s+writer\\s+available\\s+-\\s+${clusterArn(WEST)}`));
       expect(out).toMatch(new RegExp(`eu-central-1\\s+reader\\s+available\\s+connected\\s+${clusterArn(CENTRAL)}`));
-      expect(out).toContain(`Writer DNS ${RECORD} -> ${writerEndpoint(WEST)}`);
-      expect(out).toContain('in sync with the writer (regional-writer)');
+      expect(out).toContain(`Writer DNS ${RECORD} -> ${GLOBAL_ENDPOINT}`);
+      expect(out).toContain('in sync with the writer (global-writer)');
       expect(route53.commandCalls(ListResourceRecordSetsCommand)[0].args[0].input.HostedZoneId).toBe(ZONE_ID);
     });
 
-    test('shows drift plainly when the record names a reader', async () => {
+    test('shows drift plainly when the record names a cluster instead of the global writer endpoint', async () => {
       given(CENTRAL, writerEndpoint(WEST));
       const { code, out } = await cli(['status', 'prod']);
       expect(code).toBe(ExitCode.ok);
-      expect(out).toContain(`DRIFT: the writer is ${writerEndpoint(CENTRAL)}`);
+      expect(out).toContain(`DRIFT: the writer is ${GLOBAL_ENDPOINT}`);
     });
 
     test('--json reports members, the operation in progress and the DNS view', async () => {
-      given(WEST, writerEndpoint(WEST), { FailoverState: { Status: 'failing-over', FromDbClusterArn: clusterArn(WEST), ToDbClusterArn: clusterArn(CENTRAL), IsDataLossAllowed: true } });
+      given(WEST, GLOBAL_ENDPOINT, { FailoverState: { Status: 'failing-over', FromDbClusterArn: clusterArn(WEST), ToDbClusterArn: clusterArn(CENTRAL), IsDataLossAllowed: true } });
       const { code, out } = await cli(['status', 'prod', '--json']);
       expect(code).toBe(0);
       expect(JSON.parse(out)).toMatchObject({
@@ -117,7 +117,7 @@ describe('keycloak-aurora-dr CLI', () => {
           { region: WEST, isWriter: true, status: 'available', endpoint: writerEndpoint(WEST) },
           { region: CENTRAL, isWriter: false, synchronization: 'connected' },
         ],
-        dns: { name: RECORD, zoneId: ZONE_ID, target: writerEndpoint(WEST), expected: writerEndpoint(WEST), inSync: true },
+        dns: { name: RECORD, zoneId: ZONE_ID, target: GLOBAL_ENDPOINT, expected: GLOBAL_ENDPOINT, inSync: true },
       });
     });
 
@@ -204,8 +204,9 @@ describe('keycloak-aurora-dr CLI', () => {
         .resolvesOnce({ GlobalClusters: [inProgress] })
         .resolves({ GlobalClusters: [globalCluster(CENTRAL)] });
       route53.on(ListResourceRecordSetsCommand)
+        // A record that drifted, put back on the global writer endpoint by the handler.
         .resolvesOnce(record(writerEndpoint(WEST)))
-        .resolves(record(`${writerEndpoint(CENTRAL)}.`));
+        .resolves(record(`${GLOBAL_ENDPOINT}.`));
       rds.on(SwitchoverGlobalClusterCommand).resolves({ GlobalCluster: inProgress });
 
       const { code, out, err } = await cli(['switchover', 'prod', '--to', CENTRAL, '--poll', '10']);
@@ -225,10 +226,10 @@ describe('keycloak-aurora-dr CLI', () => {
     test('--json reports the durations in milliseconds', async () => {
       given(WEST);
       rds.on(DescribeGlobalClustersCommand).resolvesOnce({ GlobalClusters: [globalCluster(WEST)] }).resolves({ GlobalClusters: [globalCluster(CENTRAL)] });
-      route53.on(ListResourceRecordSetsCommand).resolves(record(writerEndpoint(CENTRAL)));
+      route53.on(ListResourceRecordSetsCommand).resolves(record(GLOBAL_ENDPOINT));
       const { code, out } = await cli(['switchover', 'prod', '--to', CENTRAL, '--json']);
       expect(code).toBe(0);
-      expect(JSON.parse(out)).toEqual({ kind: 'switchover', from: WEST, to: CENTRAL, writerMovedAfterMs: 0, dnsFollowedAfterMs: 0 });
+      expect(JSON.parse(out)).toEqual({ kind: 'switchover', startedAt: 0, from: WEST, to: CENTRAL, writerMovedAfterMs: 0, dnsFollowedAfterMs: 0 });
     });
 
     test.each<[string, () => void, string[], RegExp]>([
@@ -278,7 +279,7 @@ describe('keycloak-aurora-dr CLI', () => {
         .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }))
         .resolvesOnce({ GlobalClusters: [globalCluster(WEST)] })
         .resolves({ GlobalClusters: [globalCluster(CENTRAL)] });
-      route53.on(ListResourceRecordSetsCommand).resolves(record(writerEndpoint(CENTRAL)));
+      route53.on(ListResourceRecordSetsCommand).resolves(record(GLOBAL_ENDPOINT));
       const { code, sleeps } = await cli(['switchover', 'prod', '--to', CENTRAL]);
       expect(code).toBe(ExitCode.ok);
       expect(sleeps[0]).toBe(1000);
@@ -310,7 +311,7 @@ describe('keycloak-aurora-dr CLI', () => {
     test('with --allow-data-loss fails over, asking the target Region first', async () => {
       given(WEST);
       rds.on(DescribeGlobalClustersCommand).resolvesOnce({ GlobalClusters: [globalCluster(WEST)] }).resolves({ GlobalClusters: [globalCluster(CENTRAL)] });
-      route53.on(ListResourceRecordSetsCommand).resolves(record(writerEndpoint(CENTRAL)));
+      route53.on(ListResourceRecordSetsCommand).resolves(record(GLOBAL_ENDPOINT));
       const { code, out } = await cli(['failover', 'prod', '--to', CENTRAL, '--allow-data-loss']);
       expect(code).toBe(ExitCode.ok);
       expect(rds.commandCalls(FailoverGlobalClusterCommand).map(({ args }) => args[0].input)).toEqual([
@@ -335,7 +336,7 @@ describe('keycloak-aurora-dr CLI', () => {
         return {};
       });
       rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: clusterArn(WEST) }).rejects(Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' }));
-      route53.on(ListResourceRecordSetsCommand).resolves(record(writerEndpoint(CENTRAL)));
+      route53.on(ListResourceRecordSetsCommand).resolves(record(GLOBAL_ENDPOINT));
       const { code } = await cli(['failover', 'prod', '--to', CENTRAL, '--allow-data-loss']);
       expect(code).toBe(ExitCode.ok);
       expect(asked[0]).toBe(CENTRAL);

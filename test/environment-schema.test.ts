@@ -65,7 +65,7 @@ describe('environment schema', () => {
         blueGreen: { enabled: false, subscribers: 1, green: false, greenInstances: 1 },
         availabilityZoneCount: 3,
         stateBackend: { type: 'local' },
-        writerDns: { domain: 'example.internal', zone: { type: 'private' }, ttlSeconds: 5, target: 'regional-writer', reconcileEveryMinutes: 5, handlerTimeoutSeconds: 240, logRetentionDays: 30, alarmEmails: [] },
+        writerDns: { domain: 'example.internal', zone: { type: 'private' }, ttlSeconds: 5, target: 'global-writer', reconcileEveryMinutes: 5, handlerTimeoutSeconds: 240, logRetentionDays: 30, alarmEmails: [] },
       });
     });
 

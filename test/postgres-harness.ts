@@ -13,6 +13,8 @@ export interface PostgresServer {
   readonly dataDir: string;
   /** A connection URL for `database` as the superuser `postgres` (trust authentication on loopback). */
   url(database?: string): string;
+  /** Stops the server at once, as a crash would (no checkpoint), keeping its data directory. */
+  crash(): void;
   stop(): void;
 }
 
@@ -61,6 +63,14 @@ export async function clonePostgres(source: PostgresServer): Promise<{ server: P
   return { server: await startServer(bin, dataDir, {}), consistentLsn };
 }
 
+/** A streaming standby of `source` (pg_basebackup -R): it replays what the source writes, asynchronously, until promoted. */
+export async function standbyOf(source: PostgresServer): Promise<PostgresServer> {
+  const bin = postgresBinDir();
+  const dataDir = newDataDir();
+  runAsPostgres(join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', '-D', dataDir, '--wal-method=stream', '--checkpoint=fast', '--no-sync', '-R']);
+  return startServer(bin, dataDir, { hot_standby: 'on' });
+}
+
 /** Starts a server with the given settings (`-c name=value`); `logical` turns on logical decoding. */
 export async function startPostgres(options: { logical?: boolean; settings?: Record<string, string> } = {}): Promise<PostgresServer> {
   const bin = postgresBinDir();
@@ -95,15 +105,21 @@ async function startServer(bin: string, dataDir: string, extra: Record<string, s
   const serverOptions = Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`).join(' ');
   runAsPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-o', serverOptions, '-l', join(dataDir, 'server.log'), '-w', '-t', '60', 'start']);
   let stopped = false;
+  let crashed = false;
   return {
     port,
     dataDir,
     url: (database = 'postgres') => `postgres://postgres@127.0.0.1:${port}/${database}`,
+    crash: () => {
+      if (crashed || stopped) return;
+      crashed = true;
+      runAsPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+    },
     stop: () => {
       if (stopped) return;
       stopped = true;
       try {
-        runAsPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+        if (!crashed) runAsPostgres(join(bin, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
       }

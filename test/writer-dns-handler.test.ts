@@ -78,9 +78,10 @@ function given(state: { global?: ReturnType<typeof globalCluster>; clusters?: Re
     .resolves({ ChangeInfo: { Id: '/change/C0123456789', Status: 'INSYNC', SubmittedAt: new Date() } });
 }
 
+/** The CNAME each write creates (each write replaces the record it read: DELETE of it, then CREATE, in one change). */
 const upserts = () =>
   route53.commandCalls(ChangeResourceRecordSetsCommand).map(({ args: [command] }) => {
-    const [change] = command.input.ChangeBatch!.Changes!;
+    const change = command.input.ChangeBatch!.Changes!.find((candidate) => candidate.Action === 'CREATE' && candidate.ResourceRecordSet!.Type === 'CNAME')!;
     return { zone: command.input.HostedZoneId, action: change.Action, name: change.ResourceRecordSet!.Name, type: change.ResourceRecordSet!.Type, ttl: change.ResourceRecordSet!.TTL, target: change.ResourceRecordSet!.ResourceRecords![0].Value };
   });
 
@@ -177,11 +178,11 @@ describe('writer-dns handler', () => {
       ['switchover finished', switchoverFinished],
       ['failover completed', failoverCompleted],
       ['failover completed with no instances', failoverNoInstances],
-    ])('GIVEN %s in eu-central-1 THEN its function UPSERTs the new writer endpoint and follows the change to INSYNC', async (_name, event) => {
+    ])('GIVEN %s in eu-central-1 THEN its function replaces the record with the new writer endpoint and follows the change to INSYNC', async (_name, event) => {
       given({ global: globalCluster(CENTRAL), clusters: { [CENTRAL]: memberCluster(CENTRAL) }, record: writerEndpoint(WEST) });
       const { result } = run(CENTRAL, event(CENTRAL));
       await expect(result).resolves.toMatchObject({ decision: { action: 'upsert', target: writerEndpoint(CENTRAL) }, attempts: 1, inSyncAfterMs: 2_000 });
-      expect(upserts()).toEqual([{ zone: ZONE, action: 'UPSERT', name: RECORD, type: 'CNAME', ttl: 5, target: writerEndpoint(CENTRAL) }]);
+      expect(upserts()).toEqual([{ zone: ZONE, action: 'CREATE', name: RECORD, type: 'CNAME', ttl: 5, target: writerEndpoint(CENTRAL) }]);
       expect(route53.commandCalls(ChangeResourceRecordSetsCommand)[0].args[0].input.ChangeBatch!.Comment).toMatch(/RDS-EVENT-0\d+ .* on keycloak-prod-eu-central-1; was keycloak-prod-eu-west-1/);
     });
 
@@ -279,6 +280,20 @@ describe('writer-dns handler', () => {
         );
         expect(upserts()).toEqual([expect.objectContaining({ target: writerEndpoint(CENTRAL) })]);
       });
+    });
+  });
+
+  describe('the default target: Route 53 writes a managed move needs', () => {
+    test.each<[string, 'global-writer' | 'regional-writer', number, (region: string) => unknown]>([
+      ['switchover', 'global-writer', 0, switchoverFinished],
+      ['failover', 'global-writer', 0, failoverCompleted],
+      ['switchover', 'regional-writer', 1, switchoverFinished],
+      ['failover', 'regional-writer', 1, failoverCompleted],
+    ])('GIVEN a managed %s with the %s target THEN the handlers of both Regions write Route 53 %i time(s)', async (_move, target, writes, event) => {
+      // The record as it stood before the move: the global endpoint, or the old writer's endpoint.
+      given({ global: globalCluster(CENTRAL), clusters: { [CENTRAL]: memberCluster(CENTRAL), [WEST]: memberCluster(WEST) }, record: target === 'global-writer' ? `${GLOBAL_ENDPOINT}.` : writerEndpoint(WEST) });
+      for (const region of [WEST, CENTRAL]) await run(region, event(region), 120_000, target).result;
+      expect(upserts()).toHaveLength(writes);
     });
   });
 

@@ -36,23 +36,23 @@ describe('WriterDnsRecord', () => {
       expect(associations.map(({ config }) => [vpcOf(config.vpc_id), config.vpc_region])).toEqual([['aws.eu-central-1', 'eu-central-1']]);
     });
 
-    test('THEN the CNAME starts on the primary writer endpoint with a 5 s TTL, and Terraform never moves it back', () => {
-      const primary = inRegion(json, 'aws_rds_cluster', 'eu-west-1')[0];
+    test('THEN the CNAME starts on the global writer endpoint (the default) with a 5 s TTL, and Terraform never moves it back', () => {
       expect(record.config).toMatchObject({
         name: 'keycloak-qa.aurora-global.example.internal',
         type: 'CNAME',
         ttl: 5,
-        records: [`\${aws_rds_cluster.${primary.name}.endpoint}`],
+        records: [expect.stringMatching(/^\$\{aws_rds_global_cluster\.[^.]+\.endpoint\}$/)],
         lifecycle: { ignore_changes: ['records'] },
       });
       expect(record.config).not.toHaveProperty('allow_overwrite');
     });
   });
 
-  test('WHEN the global writer endpoint is chosen THEN the record starts there', () => {
-    const json = synthEnvironment({ target: 'global-writer', ttlSeconds: 10 });
+  test('WHEN the regional writer is chosen THEN the record starts on the primary cluster\'s endpoint', () => {
+    const json = synthEnvironment({ target: 'regional-writer', ttlSeconds: 10 });
     const [record] = resourcesOf(json, 'aws_route53_record');
-    expect(record.config.records).toEqual([expect.stringMatching(/^\$\{aws_rds_global_cluster\.[^.]+\.endpoint\}$/)]);
+    const primary = inRegion(json, 'aws_rds_cluster', 'eu-west-1')[0];
+    expect(record.config.records).toEqual([`\${aws_rds_cluster.${primary.name}.endpoint}`]);
     expect(record.config.ttl).toBe(10);
   });
 
@@ -118,7 +118,7 @@ describe('WriterFailoverHandler', () => {
         HOSTED_ZONE_ID: expect.stringMatching(/^\$\{aws_route53_zone\..+\.zone_id\}$/),
         RECORD_NAME: 'keycloak-qa.aurora-global.example.internal',
         RECORD_TTL_SECONDS: '5',
-        WRITER_TARGET: 'regional-writer',
+        WRITER_TARGET: 'global-writer',
       });
     }
   });
@@ -126,12 +126,11 @@ describe('WriterFailoverHandler', () => {
   test("THEN the event rule matches only the writer-moved events of the Region's own member cluster", () => {
     for (const region of regions) {
       const rules = inRegion(json, 'aws_cloudwatch_event_rule', region);
-      const eventRule = rules.find(({ config }) => config.event_pattern)!;
-      expect(eventRule.config.name).toBe('keycloak-qa-dns-event');
+      const eventRule = rules.find(({ config }) => config.name === 'keycloak-qa-dns-event')!;
       const pattern = eventRule.config.event_pattern as string;
       expect(pattern).toMatch(/^\$\{jsonencode\(/);
       for (const fragment of ['"source" = ["aws.rds"]', '"detail-type" = ["RDS DB Cluster Event"]',
-        '"EventID" = ["RDS-EVENT-0185", "RDS-EVENT-0238", "RDS-EVENT-0519"]', `"SourceIdentifier" = ["keycloak-qa-${region}"]`]) {
+        '"EventID" = ["RDS-EVENT-0185", "RDS-EVENT-0238", "RDS-EVENT-0519", "RDS-EVENT-0397"]', `"SourceIdentifier" = ["keycloak-qa-${region}"]`]) {
         expect(pattern).toContain(fragment);
       }
       const schedule = rules.find(({ config }) => config.schedule_expression)!;
@@ -139,11 +138,29 @@ describe('WriterFailoverHandler', () => {
     }
   });
 
-  test('THEN both rules target the function with retries and a dead-letter queue, and may invoke it', () => {
+  test('THEN a failed switchover or failover, and write fencing that timed out, page the alarm topic straight from EventBridge', () => {
+    for (const region of regions) {
+      const rule = inRegion(json, 'aws_cloudwatch_event_rule', region).find(({ config }) => config.name === 'keycloak-qa-move-failed')!;
+      for (const fragment of ['"detail-type" = ["RDS DB Cluster Event", "RDS DB Instance Event"]', '"EventID" = ["RDS-EVENT-0187", "RDS-EVENT-0239", "RDS-EVENT-0391"]',
+        `"SourceIdentifier" = ["keycloak-qa-${region}", {"prefix" = "keycloak-qa-${region}-"}]`]) {
+        expect(rule.config.event_pattern).toContain(fragment);
+      }
+      const [topic] = inRegion(json, 'aws_sns_topic', region);
+      const target = inRegion(json, 'aws_cloudwatch_event_target', region).find(({ config }) => referencedName(config.rule, 'aws_cloudwatch_event_rule') === rule.name)!;
+      expect(target.config.arn).toBe(`\${aws_sns_topic.${topic.name}.arn}`);
+      expect(target.config.input_transformer.input_template).toMatch(/<id> on <source> in <region> at <time>: <message>/);
+      const [policy] = inRegion(json, 'aws_sns_topic_policy', region);
+      expect(policy.config.policy).toContain('"Service" = "events.amazonaws.com"');
+      expect(policy.config.policy).toContain(`aws_cloudwatch_event_rule.${rule.name}.arn`);
+    }
+  });
+
+  test('THEN the handler\'s rules target the function with retries and a dead-letter queue, and may invoke it', () => {
     for (const region of regions) {
       const [fn] = inRegion(json, 'aws_lambda_function', region);
       const [queue] = inRegion(json, 'aws_sqs_queue', region);
-      const targets = inRegion(json, 'aws_cloudwatch_event_target', region);
+      const handlerRules = inRegion(json, 'aws_cloudwatch_event_rule', region).filter(({ config }) => config.name !== 'keycloak-qa-move-failed');
+      const targets = inRegion(json, 'aws_cloudwatch_event_target', region).filter(({ config }) => handlerRules.some(({ name }) => referencedName(config.rule, 'aws_cloudwatch_event_rule') === name));
       expect(targets).toHaveLength(2);
       for (const { config } of targets) {
         expect(config.arn).toBe(`\${aws_lambda_function.${fn.name}.arn}`);
@@ -153,7 +170,7 @@ describe('WriterFailoverHandler', () => {
       const permissions = inRegion(json, 'aws_lambda_permission', region);
       expect(permissions.map(({ config }) => config.principal)).toEqual(['events.amazonaws.com', 'events.amazonaws.com']);
       expect(permissions.map(({ config }) => referencedName(config.source_arn, 'aws_cloudwatch_event_rule')).sort()).toEqual(
-        inRegion(json, 'aws_cloudwatch_event_rule', region).map(({ name }) => name).sort(),
+        handlerRules.map(({ name }) => name).sort(),
       );
     }
   });
@@ -223,25 +240,25 @@ describe('WriterFailoverHandler', () => {
       expect(bySid.DescribeTheOwnMemberCluster).toMatchObject({ Action: 'rds:DescribeDBClusters', Resource: arns.ownClusterArn });
     });
 
-    test('THEN it may UPSERT only the writer CNAME, named as IAM normalises it, and read only that zone', () => {
-      expect(bySid.UpsertOnlyTheWriterRecord).toEqual({
-        Sid: 'UpsertOnlyTheWriterRecord',
+    test('THEN it may replace only the writer CNAME and its pin, named as IAM normalises them, and read only that zone', () => {
+      expect(bySid.ReplaceOnlyTheWriterRecordAndItsPin).toEqual({
+        Sid: 'ReplaceOnlyTheWriterRecordAndItsPin',
         Effect: 'Allow',
         Action: 'route53:ChangeResourceRecordSets',
         Resource: arns.hostedZoneArn,
         Condition: {
           'ForAllValues:StringEquals': {
-            'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['keycloak-qa.aurora-global.example.internal'],
-            'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
-            'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['keycloak-qa.aurora-global.example.internal', '_writer-pin.keycloak-qa.aurora-global.example.internal'],
+            'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME', 'TXT'],
+            'route53:ChangeResourceRecordSetsActions': ['CREATE', 'DELETE'],
           },
         },
       });
       expect(bySid.ReadTheZone).toMatchObject({ Action: 'route53:ListResourceRecordSets', Resource: arns.hostedZoneArn });
     });
 
-    test('THEN a * resource appears only for Route 53 change ids and the log group\'s streams, which have no narrower ARN', () => {
-      expect(statements.filter(({ Resource }) => Resource.includes('*')).map(({ Sid }) => Sid)).toEqual(['FollowItsChanges', 'WriteItsLogs']);
+    test('THEN a * resource appears only for RDS events, Route 53 change ids and the log group\'s streams, which have no narrower ARN', () => {
+      expect(statements.filter(({ Resource }) => Resource.includes('*')).map(({ Sid }) => Sid)).toEqual(['ReadRdsEvents', 'FollowItsChanges', 'WriteItsLogs']);
       expect(bySid.WriteItsLogs.Resource).toBe(`${arns.logGroupArn}:*`);
       expect(bySid.DeadLetterFailedEvents).toMatchObject({ Action: 'sqs:SendMessage', Resource: arns.deadLetterQueueArn });
     });

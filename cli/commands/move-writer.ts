@@ -22,6 +22,8 @@ export interface MoveOptions {
 
 export interface MoveResult {
   readonly kind: MoveKind;
+  /** When the switchover or failover was requested (milliseconds since the epoch, on the CLI's clock). */
+  readonly startedAt: number;
   readonly from: string;
   readonly to: string;
   readonly writerMovedAfterMs: number;
@@ -112,6 +114,7 @@ export async function moveWriter(env: OperatedEnvironment, deps: Deps, io: Io, o
   }
   const result: MoveResult = {
     kind: options.kind,
+    startedAt: started,
     from,
     to: options.to,
     writerMovedAfterMs,

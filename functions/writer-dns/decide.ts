@@ -4,6 +4,7 @@
  */
 import type { DBCluster, GlobalCluster } from '@aws-sdk/client-rds';
 import { normalizeDnsName } from '../../modules/core/names';
+import type { Pin } from './aws';
 import type { WriterDnsConfig } from './config';
 
 /** The record as Route 53 holds it now. */
@@ -17,7 +18,12 @@ export interface Facts {
   readonly globalCluster: GlobalCluster | undefined;
   readonly ownCluster: DBCluster | undefined;
   readonly record: CurrentRecord | undefined;
+  /** The pin on the name, when a detach-and-promote or an operator fixed it. */
+  readonly pin?: Pin;
 }
+
+/** The command that shows both writers and makes the choice. */
+export const CHOOSE_COMMAND = 'keycloak-aurora-dr writer-dns <env> --to <region>';
 
 export type Decision =
   /** Nothing to do now; the same run tries again until its deadline. */
@@ -26,8 +32,8 @@ export type Decision =
   | { readonly action: 'skip'; readonly reason: string }
   /** The record already names the right target. */
   | { readonly action: 'keep'; readonly target: string; readonly alarm?: string }
-  /** Write the record: UPSERT. */
-  | { readonly action: 'upsert'; readonly target: string; readonly previous: string | undefined; readonly alarm?: string }
+  /** Write the record (replacing exactly what was read); `pin` fixes it there for every handler. */
+  | { readonly action: 'upsert'; readonly target: string; readonly previous: string | undefined; readonly alarm?: string; readonly pin?: { readonly cluster: string } }
   /** Something is wrong that waiting will not fix. */
   | { readonly action: 'fail'; readonly reason: string };
 
@@ -36,7 +42,28 @@ export function regionOfArn(arn: string): string {
   return arn.split(':')[3] ?? '';
 }
 
+/**
+ * With a pin, no handler moves the name: it keeps what the pin says, and alarms when it would have
+ * moved it (the old primary's Region back as writer of the old global cluster: two writers) or when
+ * the record no longer says what the pin says.
+ */
 export function decide(facts: Facts, config: WriterDnsConfig): Decision {
+  const { pin, record } = facts;
+  const unpinned = decideUnpinned(facts, config);
+  if (!pin) return unpinned;
+  const pinned = normalizeDnsName(pin.endpoint);
+  const pinnedBy = `${config.recordName} is pinned to ${pin.cluster} (by ${pin.by} at ${pin.at})`;
+  if (!record || normalizeDnsName(record.target) !== pinned) {
+    return { action: 'fail', reason: `${pinnedBy} but names ${record?.target ?? 'nothing'}; no handler changes a pinned name: choose with "${CHOOSE_COMMAND}"` };
+  }
+  const wouldMoveTo = (unpinned.action === 'upsert' || unpinned.action === 'keep') && unpinned.target !== pinned ? unpinned.target : undefined;
+  if (wouldMoveTo) {
+    return { action: 'keep', target: pinned, alarm: `${pinnedBy}; this Region's writer would take it (${wouldMoveTo}): two writers may be taking writes. Choose one with "${CHOOSE_COMMAND}"` };
+  }
+  return { action: 'keep', target: pinned, alarm: unpinned.action === 'upsert' || unpinned.action === 'keep' ? unpinned.alarm : undefined };
+}
+
+function decideUnpinned(facts: Facts, config: WriterDnsConfig): Decision {
   const { globalCluster, ownCluster } = facts;
   const inFlight = globalCluster?.FailoverState?.Status;
   if (inFlight) {
@@ -49,9 +76,11 @@ export function decide(facts: Facts, config: WriterDnsConfig): Decision {
   if (ownCluster && !ownIsMember && isStandaloneWriter(ownCluster)) {
     // Detached from the global cluster and promoted: the operator made this cluster the writer,
     // and Aurora's global writer endpoint cannot follow it there.
-    return writeOrKeep(facts, config, ownCluster.Endpoint!,
-      `${ownCluster.DBClusterIdentifier} was detached from global cluster ${config.globalClusterIdentifier} and promoted; ` +
-        'the record names its writer endpoint, and the global writer endpoint cannot serve it');
+    const alarm = `${ownCluster.DBClusterIdentifier} was detached from global cluster ${config.globalClusterIdentifier} and promoted; ` +
+      'the record names its writer endpoint, pinned there so that no other Region takes it back, and the global writer endpoint cannot serve it';
+    // Written with the pin, in one change, even when the record already names it: the pin is what stops the old primary's Region.
+    if (!facts.pin) return { action: 'upsert', target: normalizeDnsName(ownCluster.Endpoint!), previous: facts.record?.target, alarm, pin: { cluster: ownCluster.DBClusterArn! } };
+    return writeOrKeep(facts, config, ownCluster.Endpoint!, alarm);
   }
 
   if (!globalCluster) return { action: 'fail', reason: `global cluster ${config.globalClusterIdentifier} does not exist` };

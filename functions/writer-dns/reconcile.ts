@@ -5,7 +5,7 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { isThrottlingError } from '@smithy/core/retry';
-import { changeIsInSync, describeCluster, describeGlobalCluster, readRecord, upsertRecord } from './aws';
+import { changeIsInSync, describeCluster, describeGlobalCluster, lostTheRace, readPin, readRecord, replaceRecord } from './aws';
 import type { WriterDnsConfig } from './config';
 import { Decision, Facts, decide } from './decide';
 import type { Trigger } from './trigger';
@@ -49,12 +49,13 @@ export const MAX_RETRY_DELAY_MS = 16_000;
 const INSYNC_POLL_MS = 2_000;
 
 export async function gatherFacts({ rds, route53 }: Clients, config: WriterDnsConfig): Promise<Facts> {
-  const [globalCluster, ownCluster, record] = await Promise.all([
+  const [globalCluster, ownCluster, record, pin] = await Promise.all([
     describeGlobalCluster(rds, config.globalClusterIdentifier),
     describeCluster(rds, config.ownClusterIdentifier),
     readRecord(route53, config.hostedZoneId, config.recordName),
+    readPin(route53, config.hostedZoneId, config.recordName),
   ]);
-  return { globalCluster, ownCluster, record };
+  return { globalCluster, ownCluster, record, pin };
 }
 
 export async function reconcile(
@@ -94,7 +95,8 @@ async function attempt(
   deadline: number,
   attempts: number,
 ): Promise<{ outcome: Outcome } | { wait: string }> {
-  const decision = decide(await gatherFacts(clients, config), config);
+  const facts = await gatherFacts(clients, config);
+  const decision = decide(facts, config);
   runtime.logger.info('decided', { attempt: attempts, decision });
   switch (decision.action) {
     case 'wait':
@@ -108,13 +110,22 @@ async function attempt(
       return { outcome: { decision, attempts } };
     case 'upsert': {
       const written = runtime.now();
-      const changeId = await upsertRecord(clients.route53, config.hostedZoneId, {
-        name: config.recordName,
-        target: decision.target,
-        ttlSeconds: config.recordTtlSeconds,
-        comment: describeChange(trigger, decision.previous),
-      });
-      runtime.logger.info('record written', { changeId, from: decision.previous, to: decision.target, ttlSeconds: config.recordTtlSeconds });
+      let changeId: string;
+      try {
+        changeId = await replaceRecord(clients.route53, config.hostedZoneId, {
+          name: config.recordName,
+          previous: facts.record,
+          target: decision.target,
+          ttlSeconds: config.recordTtlSeconds,
+          comment: describeChange(trigger, decision.previous),
+          pin: decision.pin && { set: { endpoint: decision.target, cluster: decision.pin.cluster, by: `writer-dns/${config.region}`, at: new Date(written).toISOString() } },
+        });
+      } catch (error) {
+        // Another writer changed the record or pinned it since it was read: look again rather than overwrite it.
+        if (lostTheRace(error)) return { wait: `the record changed while this run wrote it (${(error as Error).message})` };
+        throw error;
+      }
+      runtime.logger.info('record written', { changeId, from: decision.previous, to: decision.target, ttlSeconds: config.recordTtlSeconds, pinned: Boolean(decision.pin) });
       const inSyncAfterMs = await waitForInSync(clients.route53, runtime, changeId, written, deadline);
       if (decision.alarm) throw new WriterDnsAlarm(decision.alarm);
       return { outcome: { decision, attempts, inSyncAfterMs } };
@@ -142,6 +153,6 @@ async function waitForInSync(
 }
 
 function describeChange(trigger: Trigger, previous: string | undefined): string {
-  const cause = trigger.kind === 'writer-moved' ? `${trigger.eventId} (${trigger.meaning}) on ${trigger.cluster}` : trigger.kind;
+  const cause = trigger.kind === 'writer-moved' ? `${trigger.eventId} (${trigger.meaning}) on ${trigger.cluster}` : trigger.kind === 'global-endpoint-moved' ? `${trigger.eventId} on ${trigger.cluster}` : trigger.kind;
   return `writer-dns: ${cause}; was ${previous ?? 'absent'}`.slice(0, 256);
 }

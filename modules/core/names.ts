@@ -100,7 +100,13 @@ export function writerDnsHandlerNames(globalClusterIdentifier: string) {
     deadLetterQueue: { name: `${stem}-dead-letters`, maxLength: 80, what: 'SQS queue' },
     eventRule: { name: `${globalClusterIdentifier}-dns-event`, maxLength: 64, what: 'EventBridge rule' },
     scheduleRule: { name: `${globalClusterIdentifier}-dns-schedule`, maxLength: 64, what: 'EventBridge rule' },
+    pagingRule: { name: `${globalClusterIdentifier}-move-failed`, maxLength: 64, what: 'EventBridge rule' },
   } as const;
+}
+
+/** The TXT record beside the writer's name that pins it to one cluster (see functions/writer-dns/aws.ts). */
+export function pinRecordName(recordName: string): string {
+  return `_writer-pin.${recordName}`;
 }
 
 /** The blue/green clone of a regional cluster. */

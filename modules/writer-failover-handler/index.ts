@@ -15,10 +15,15 @@ import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Fn, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { assertProps, normalizeDnsName, writerDnsHandlerNames } from '../core';
+import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
+import { GLOBAL_ENDPOINT_MOVED_EVENT, PAGING_EVENTS, WRITER_MOVED_EVENTS } from '../../functions/writer-dns/trigger';
+import { assertProps, normalizeDnsName, pinRecordName, writerDnsHandlerNames } from '../core';
 
-/** RDS cluster events after which the writer may have moved. */
-export const WRITER_MOVED_EVENT_IDS = ['RDS-EVENT-0185', 'RDS-EVENT-0238', 'RDS-EVENT-0519'];
+/** RDS cluster events the handler runs on: the writer may have moved, or the global writer endpoint did. */
+export const WRITER_MOVED_EVENT_IDS = [...Object.keys(WRITER_MOVED_EVENTS), GLOBAL_ENDPOINT_MOVED_EVENT];
+
+/** Events that page without the handler: a failed switchover or failover, write fencing that timed out. */
+export const PAGING_EVENT_IDS = [...Object.keys(PAGING_EVENTS.cluster), ...Object.keys(PAGING_EVENTS.instance)];
 
 /** Current Node.js Lambda runtime that AWS provider 5.100 accepts. */
 export const HANDLER_RUNTIME = 'nodejs22.x';
@@ -43,7 +48,7 @@ export interface WriterFailoverHandlerProps {
   /** The record, lowercase, without the trailing dot. */
   readonly recordName: string;
   readonly recordTtlSeconds: number;
-  /** What the record names: the writer cluster's endpoint or Aurora's global writer endpoint. @default 'regional-writer' */
+  /** What the record names: the writer cluster's endpoint or Aurora's global writer endpoint. @default 'global-writer' */
   readonly target?: 'regional-writer' | 'global-writer';
   /** Minutes between reconcile runs that catch missed events. @default 5 */
   readonly reconcileEveryMinutes?: number;
@@ -67,6 +72,8 @@ export class WriterFailoverHandler extends Construct {
   public readonly alarmTopic: SnsTopic;
   public readonly writerMovedRule: CloudwatchEventRule;
   public readonly reconcileRule: CloudwatchEventRule;
+  /** Pages the alarm topic on RDS-EVENT-0187, 0239 (cluster) and 0391 (instance). */
+  public readonly pagingRule: CloudwatchEventRule;
   public readonly alarms: CloudwatchMetricAlarm[];
 
   constructor(scope: Construct, id: string, props: WriterFailoverHandlerProps) {
@@ -143,7 +150,7 @@ export class WriterFailoverHandler extends Construct {
           HOSTED_ZONE_ID: props.hostedZoneId,
           RECORD_NAME: props.recordName,
           RECORD_TTL_SECONDS: String(props.recordTtlSeconds),
-          WRITER_TARGET: props.target ?? 'regional-writer',
+          WRITER_TARGET: props.target ?? 'global-writer',
         },
       },
       dependsOn: [logGroup, policy],
@@ -209,6 +216,41 @@ export class WriterFailoverHandler extends Construct {
     });
 
     this.alarmTopic = alarmTopic(this, provider, `${name}-alarms`, props.alarmEmails ?? []);
+    // A failed move or fencing that timed out pages straight from EventBridge: it needs no handler, and the handler cannot fix it.
+    this.pagingRule = new CloudwatchEventRule(this, 'move-failed', {
+      provider,
+      name: names.pagingRule.name,
+      description: `A global switchover or failover of ${props.ownCluster.identifier} failed, or blocking its writes timed out`,
+      eventPattern: Fn.jsonencode({
+        source: ['aws.rds'],
+        'detail-type': ['RDS DB Cluster Event', 'RDS DB Instance Event'],
+        detail: { EventID: PAGING_EVENT_IDS, SourceIdentifier: [props.ownCluster.identifier, { prefix: `${props.ownCluster.identifier}-` }] },
+      }),
+    });
+    new CloudwatchEventTarget(this, 'move-failed-target', {
+      provider,
+      rule: this.pagingRule.name,
+      arn: this.alarmTopic.arn,
+      inputTransformer: {
+        inputPaths: { id: '$.detail.EventID', source: '$.detail.SourceIdentifier', message: '$.detail.Message', time: '$.time', region: '$.region' },
+        inputTemplate: `"<id> on <source> in <region> at <time>: <message> (global cluster ${props.globalClusterIdentifier}; see the operations CLI's status command)"`,
+      },
+    });
+    new SnsTopicPolicy(this, 'alarms-policy', {
+      provider,
+      arn: this.alarmTopic.arn,
+      policy: Fn.jsonencode({
+        Version: '2012-10-17',
+        Statement: [{
+          Sid: 'PagingEvents',
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sns:Publish',
+          Resource: this.alarmTopic.arn,
+          Condition: { ArnEquals: { 'aws:SourceArn': this.pagingRule.arn } },
+        }],
+      }),
+    });
     const onFirstOccurrence = { ...alarmOnFirstOccurrence(this.alarmTopic), okActions: [this.alarmTopic.arn] };
     this.alarms = [
       new CloudwatchMetricAlarm(this, 'errors-alarm', {
@@ -285,18 +327,22 @@ export function handlerPolicy(arns: {
       { Sid: 'DescribeTheOwnMemberCluster', Effect: 'Allow', Action: 'rds:DescribeDBClusters', Resource: arns.ownClusterArn },
       { Sid: 'ReadTheZone', Effect: 'Allow', Action: 'route53:ListResourceRecordSets', Resource: arns.hostedZoneArn },
       {
-        Sid: 'UpsertOnlyTheWriterRecord',
+        // The record is replaced by DELETE of exactly what was read and CREATE, one change, so a
+        // concurrent writer makes it fail instead of being overwritten; the pin is written with it.
+        Sid: 'ReplaceOnlyTheWriterRecordAndItsPin',
         Effect: 'Allow',
         Action: 'route53:ChangeResourceRecordSets',
         Resource: arns.hostedZoneArn,
         Condition: {
           'ForAllValues:StringEquals': {
-            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizeDnsName(arns.recordName)],
-            'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME'],
-            'route53:ChangeResourceRecordSetsActions': ['UPSERT'],
+            'route53:ChangeResourceRecordSetsNormalizedRecordNames': [normalizeDnsName(arns.recordName), pinRecordName(normalizeDnsName(arns.recordName))],
+            'route53:ChangeResourceRecordSetsRecordTypes': ['CNAME', 'TXT'],
+            'route53:ChangeResourceRecordSetsActions': ['CREATE', 'DELETE'],
           },
         },
       },
+      // DescribeEvents has no resource-level permissions; it only measures the global endpoint's delay.
+      { Sid: 'ReadRdsEvents', Effect: 'Allow', Action: 'rds:DescribeEvents', Resource: '*' },
       // Change ids are made by Route 53 at write time, so no narrower ARN exists.
       { Sid: 'FollowItsChanges', Effect: 'Allow', Action: 'route53:GetChange', Resource: arns.changeArn },
       {

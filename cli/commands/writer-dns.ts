@@ -1,0 +1,132 @@
+/**
+ * `writer-dns`: who takes writes in each Region, what the writer's name says and whether it is
+ * pinned; and the operator's choice when two writers exist (after a detach-and-promote, the old
+ * primary's Region coming back as writer of the old global cluster). Nothing is changed without
+ * `--to` (a choice) or `--release`.
+ */
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { Pin, describeCluster, describeGlobalCluster, readPin, readRecord, replaceRecord } from '../../functions/writer-dns/aws';
+import { normalizeDnsName, regionalClusterIdentifier } from '../../modules/core';
+import { callAws } from '../aws';
+import { OperatedEnvironment, requireMemberRegion } from '../environment';
+import { CliError, ExitCode, refuse } from '../errors';
+import { Deps, writerZoneId } from '../observe';
+import { Io, formatTable } from '../output';
+
+export interface RegionWriterView {
+  readonly region: string;
+  readonly cluster: string;
+  readonly arn?: string;
+  /** `writer` or `secondary` of the global cluster, `standalone writer` (detached and promoted), `missing`, or `unreachable: …`. */
+  readonly role: string;
+  readonly endpoint?: string;
+  /** The endpoint the name would take for this Region's writer. */
+  readonly nameTarget?: string;
+}
+
+export interface WriterDnsReport {
+  readonly name: string;
+  readonly target?: string;
+  readonly pin?: Pin;
+  readonly regions: RegionWriterView[];
+  /** Regions whose cluster takes writes now. */
+  readonly writers: string[];
+}
+
+const isWriter = (view: RegionWriterView) => view.role === 'writer' || view.role === 'standalone writer';
+
+/** Each Region's cluster as that Region reports it: no Region's answer depends on another's. */
+async function regionView(env: OperatedEnvironment, deps: Deps, region: string): Promise<RegionWriterView> {
+  const { globalClusterIdentifier } = env.config;
+  const cluster = regionalClusterIdentifier(globalClusterIdentifier, region);
+  try {
+    const rds = deps.aws.rds(region);
+    const [global, own] = await Promise.all([
+      callAws(`DescribeGlobalClusters in ${region}`, () => describeGlobalCluster(rds, globalClusterIdentifier), deps.clock, 2),
+      callAws(`DescribeDBClusters in ${region}`, () => describeCluster(rds, cluster), deps.clock, 2),
+    ]);
+    if (!own) return { region, cluster, role: 'missing' };
+    const base = { region, cluster, arn: own.DBClusterArn, endpoint: own.Endpoint };
+    const member = global?.GlobalClusterMembers?.find((candidate) => candidate.DBClusterArn === own.DBClusterArn);
+    if (member?.IsWriter) {
+      const nameTarget = env.config.writerDns.target === 'global-writer' && global?.Endpoint ? global.Endpoint : own.Endpoint;
+      return { ...base, role: 'writer', nameTarget };
+    }
+    if (member) return { ...base, role: 'secondary' };
+    const standalone = !own.GlobalClusterIdentifier && !own.ReplicationSourceIdentifier && own.Status === 'available';
+    return { ...base, role: standalone ? 'standalone writer' : `outside the global cluster, ${own.Status}`, ...(standalone && { nameTarget: own.Endpoint }) };
+  } catch (error) {
+    if (error instanceof CliError && error.exitCode === ExitCode.credentials) throw error;
+    return { region, cluster, role: `unreachable (${(error as Error).message})` };
+  }
+}
+
+export async function writerDns(env: OperatedEnvironment, deps: Deps, io: Io, options: { to?: string; release: boolean; json: boolean }): Promise<WriterDnsReport> {
+  if (options.to && options.release) throw refuse('give --to <region> (choose the writer) or --release (unpin the name), not both');
+  if (options.to) requireMemberRegion(env, options.to);
+  const zoneId = await writerZoneId(env, deps);
+  const route53 = deps.aws.route53();
+  const [record, pin, regions] = await Promise.all([
+    callAws('ListResourceRecordSets', () => readRecord(route53, zoneId, env.recordName), deps.clock),
+    callAws('ListResourceRecordSets', () => readPin(route53, zoneId, env.recordName), deps.clock),
+    Promise.all(env.config.regions.map((region) => regionView(env, deps, region))),
+  ]);
+  const writers = regions.filter(isWriter);
+  const report: WriterDnsReport = {
+    name: env.recordName,
+    target: record && normalizeDnsName(record.target),
+    pin: pin && { endpoint: pin.endpoint, cluster: pin.cluster, by: pin.by, at: pin.at },
+    regions,
+    writers: writers.map((view) => view.region),
+  };
+  if (options.json) io.out(JSON.stringify(report, null, 2));
+  else {
+    for (const line of formatTable([['REGION', 'CLUSTER', 'ROLE', 'ENDPOINT'], ...regions.map((view) => [view.region, view.cluster, view.role, view.endpoint ?? '-'])])) io.out(line);
+    io.out('');
+    io.out(`${env.recordName} -> ${report.target ?? '(no record)'}`);
+    io.out(pin ? `  pinned to ${pin.cluster} by ${pin.by} at ${pin.at}: no handler moves it` : '  not pinned: the writer-DNS handlers keep it on the writer');
+  }
+  const twoWriters = writers.length > 1
+    ? `${writers.length} clusters take writes: ${writers.map((view) => `${view.cluster} in ${view.region} (${view.role})`).join(', ')}`
+    : undefined;
+
+  if (options.to) {
+    const chosen = regions.find((view) => view.region === options.to)!;
+    if (!isWriter(chosen) || !chosen.nameTarget || !chosen.arn) {
+      throw refuse(`the cluster in ${options.to} is ${chosen.role}, not a writer: a name on it would take no writes`);
+    }
+    const { Arn } = await callAws('GetCallerIdentity', () => deps.aws.sts(options.to!).send(new GetCallerIdentityCommand({})), deps.clock);
+    const set: Pin = { endpoint: normalizeDnsName(chosen.nameTarget), cluster: chosen.arn, by: `operator ${Arn ?? 'unknown'}`, at: new Date(deps.clock.now()).toISOString() };
+    await callAws('ChangeResourceRecordSets', () => replaceRecord(route53, zoneId, {
+      name: env.recordName,
+      previous: record,
+      target: set.endpoint,
+      ttlSeconds: env.config.writerDns.ttlSeconds,
+      comment: `writer-dns: operator chose ${chosen.cluster} in ${options.to}`,
+      pin: { set, previous: pin },
+    }), deps.clock, 1);
+    io.err(`${env.recordName} now names ${set.endpoint} (${chosen.cluster} in ${options.to}), pinned: the handlers keep it there until "writer-dns ${env.config.name} --release"`);
+    if (twoWriters) io.err(`still ${twoWriters}: fence the other (stop its clients, or delete it once you have what you need from it), then release the pin`);
+    return report;
+  }
+  if (options.release) {
+    if (!pin) {
+      io.err(`${env.recordName} is not pinned; nothing to release`);
+      return report;
+    }
+    if (twoWriters) throw refuse(`${twoWriters}; releasing the pin would let each Region's handler take the name. Fence one first, or choose with --to <region>`);
+    await callAws('ChangeResourceRecordSets', () => replaceRecord(route53, zoneId, {
+      name: env.recordName,
+      previous: record,
+      target: record?.target ?? pin.endpoint,
+      ttlSeconds: record?.ttlSeconds ?? env.config.writerDns.ttlSeconds,
+      comment: 'writer-dns: operator released the pin',
+      pin: { previous: pin },
+    }), deps.clock, 1);
+    io.err(`released: the writer-DNS handlers keep ${env.recordName} on the writer again`);
+    return report;
+  }
+  if (twoWriters) throw refuse(`${twoWriters}. Choose which one the name leads to with --to <region>; nothing was changed`);
+  if (pin) throw refuse(`${env.recordName} is pinned to ${pin.cluster}; one writer is left, so --release hands the name back to the handlers (or --to <region> moves it)`);
+  return report;
+}
