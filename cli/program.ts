@@ -162,9 +162,30 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .option('--terminate', 'end the sessions still using blue instead of refusing')
     .option('--timeout <seconds>', 'how long green may take to catch up', positive('seconds'), 60)
     .option('--no-row-counts', 'do not compare every table\'s row count under the freeze (it reads every table on both sides)')
+    .option('--max-lag-bytes <bytes>', 'refuse to freeze while green is further behind', positive('bytes'), 64 * 1024 * 1024)
+    .option('--max-transaction-seconds <seconds>', 'refuse to freeze while a transaction on blue is older', positive('seconds'), 60)
+    .option('--environment <name>', 'as the last step, point this environment\'s writer DNS name at green, pinned, and wait until Route 53 has it in sync')
     .addOption(json)
-    .action(async (options: { terminate?: boolean; timeout: number; json?: boolean; rowCounts: boolean }) =>
-      void (await cutover(context(options), { terminate: Boolean(options.terminate), timeoutMs: options.timeout * 1000, countRows: options.rowCounts })));
+    .action(async (options: { terminate?: boolean; timeout: number; json?: boolean; rowCounts: boolean; maxLagBytes: number; maxTransactionSeconds: number; environment?: string }) => {
+      // The environment is read before anything changes, so a mistyped one stops the cut-over before the freeze.
+      const operated = options.environment ? (await import('./environment')).loadEnvironment(options.environment) : undefined;
+      const result = await cutover(context(options), {
+        terminate: Boolean(options.terminate), timeoutMs: options.timeout * 1000, countRows: options.rowCounts, maxLagBytes: options.maxLagBytes, maxTransactionSeconds: options.maxTransactionSeconds,
+        movesName: Boolean(operated),
+      });
+      if (!operated) return;
+      const { pointNameAtGreen } = await import('./commands/writer-dns');
+      let name;
+      try {
+        name = await pointNameAtGreen(operated, deps, io, options.timeout * 1000);
+      } catch (error) {
+        if (error instanceof CliError) throw new CliError(`${error.message}. The data cut-over is complete (green holds every write, blue is closed): run the same cutover again to move the name`, error.exitCode);
+        throw error;
+      }
+      const freezeWithName = result.writeFreezeMs + (name.changed ? name.inSyncAfterMs : 0);
+      if (options.json) io.out(JSON.stringify({ ...result, writerName: name, writeFreezeWithNameMs: freezeWithName }));
+      else io.out(`${name.name} ${name.changed ? `names green (${name.target}), in sync after ${name.inSyncAfterMs} ms` : 'already named green'}; pinned, so the writer-DNS handlers keep it there`);
+    });
   bluegreen.command('abort').description('before cut-over: remove subscription, slot, publication and user; blue takes writes')
     .action(async () => abort(context({})));
 

@@ -35,6 +35,7 @@ import {
   overlappingPairs,
   parameterGroupFamily,
   parseCidr,
+  parseEngineVersion,
   partitionOf,
   rdsIdentifierProblem,
   regionalClusterIdentifier,
@@ -243,11 +244,15 @@ export const environmentSchema = z
         green: z.boolean().default(false),
         /** Region of the cluster to clone (it must hold the writer when you clone). @default the first of regions */
         greenRegion: region.optional(),
-        /** Instances of the green clone. @default 1 */
+        /** Instances of the green clone, and of each of its secondaries. @default 1 */
         greenInstances: z.number().int().min(1).max(16).default(1),
+        /** Make green a global database over every Region of the environment before the cut-over (a secondary per other Region). @default false */
+        greenGlobal: z.boolean().default(false),
+        /** Engine version green runs once upgraded in place (the usual reason for blue/green); its secondaries and parameter groups follow it. @default engineVersion */
+        greenEngineVersion: z.string().optional(),
       })
       .strict()
-      .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1 }),
+      .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1, greenGlobal: false }),
     /** The DR orchestrator: a state machine in every Region that runs plans of ordered layers (stack `<env>-dr`). @default { enabled: false } */
     drOrchestrator: z.object({
       enabled: z.boolean(),
@@ -356,6 +361,27 @@ export const environmentSchema = z
       for (const identifier of [green, instanceIdentifier(green, env.blueGreen.greenInstances)]) {
         const problem = rdsIdentifierProblem(identifier);
         if (problem) issue(['blueGreen', 'green'], `derived identifier ${identifier} ${problem}`);
+      }
+    }
+    if (env.blueGreen.greenGlobal && !env.blueGreen.green) {
+      issue(['blueGreen', 'greenGlobal'], 'a green global database is made from the green clone: it needs green: true');
+    }
+    if (env.blueGreen.greenGlobal && !rdsIdentifierProblem(env.globalClusterIdentifier)) {
+      const greenRegion = env.blueGreen.greenRegion ?? env.regions[0];
+      for (const region of env.regions.filter((candidate) => candidate !== greenRegion)) {
+        const secondary = greenClusterIdentifier(regionalClusterIdentifier(env.globalClusterIdentifier, region));
+        for (const identifier of [secondary, instanceIdentifier(secondary, env.blueGreen.greenInstances)]) {
+          const problem = rdsIdentifierProblem(identifier);
+          if (problem) issue(['blueGreen', 'greenGlobal'], `derived identifier ${identifier} ${problem}`);
+        }
+      }
+    }
+    const greenVersion = env.blueGreen.greenEngineVersion;
+    if (greenVersion !== undefined) {
+      const problem = engineVersionProblem(greenVersion) ?? (env.allowUnlistedEngineVersion ? undefined : unlistedEngineVersionProblem(greenVersion));
+      if (problem) issue(['blueGreen', 'greenEngineVersion'], problem);
+      else if (!engineVersionProblem(env.engineVersion) && parseEngineVersion(greenVersion).major < parseEngineVersion(env.engineVersion).major) {
+        issue(['blueGreen', 'greenEngineVersion'], `${greenVersion} is an older major version than blue's ${env.engineVersion}: a blue/green upgrade goes forward`);
       }
     }
     if (env.blueGreen.green && !env.blueGreen.enabled) {

@@ -18,7 +18,8 @@ export const staging: EnvironmentInput = {
   deletionProtection: true,
   backupRetentionDays: 7,
   // Logical replication on, and the green clone of the eu-west-1 cluster for the next upgrade.
-  blueGreen: { enabled: true, green: true },
+  // The next upgrade: green on PostgreSQL 17, a global database over both Regions before the cut-over.
+  blueGreen: { enabled: true, green: true, greenGlobal: true, greenEngineVersion: '17.6' },
   sites: [
     {
       name: 'site-a',

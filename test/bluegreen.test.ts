@@ -1,6 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, RDSClient } from '@aws-sdk/client-rds';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { reconcile } from '../functions/writer-dns/reconcile';
+import { NAME, ZONE_ID, Zone } from './route53-zone';
+import { ACCOUNT, GLOBAL_ENDPOINT, configFor } from './writer-dns-fixtures';
 import { awsClients, realClock } from '../cli/aws';
 import { STEP_LOCK_CLASS, lockKey } from '../cli/bluegreen/copy';
 import { ExitCode } from '../cli/errors';
@@ -58,6 +65,8 @@ function bluegreenKilledAt(env: Record<string, string>, failpoint: string, ...ar
   });
 }
 
+const GREEN_ENDPOINT = 'keycloak-prod-eu-west-1-green.cluster-c9akciq32x1p.eu-west-1.rds.amazonaws.com';
+
 /** Cut-over closes blue's database; a test opens it again to look. */
 const reopen = (server: PostgresServer, database = 'keycloak') => query(server.url(), `ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
 
@@ -74,7 +83,7 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
   const bluegreen = (...args: string[]) => bluegreenIn(env, args);
 
   beforeAll(async () => {
-    [blue, green] = await Promise.all([startPostgres({ logical: true }), startPostgres()]);
+    [blue, green] = await Promise.all([startPostgres({ logical: true, settings: { max_prepared_transactions: '4' } }), startPostgres()]);
     await query(blue.url(), 'CREATE DATABASE keycloak');
     await query(green.url(), 'CREATE DATABASE keycloak');
     env = {
@@ -209,6 +218,52 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
     expect((await second).code).toBe(ExitCode.ok);
   }, 60_000);
 
+  test('cutover refuses before the freeze, naming it: a column on one side only, a prepared or long transaction on blue, green too far behind', async () => {
+    const readOnlyForNewSessions = async () => (await query(blue.url('keycloak'), "SELECT current_setting('default_transaction_read_only') AS v"))[0].v;
+    // DDL run on blue only: the column would never reach green.
+    await query(blue.url('keycloak'), 'ALTER TABLE audit ADD COLUMN reviewer text');
+    const drift = await bluegreen('cutover', '--terminate');
+    expect(drift.code).toBe(ExitCode.refused);
+    expect(drift.err).toMatch(/not cutting over .*column public\.audit\.reviewer only on blue.*; nothing was changed/);
+    const checked = await bluegreen('check');
+    expect(checked.out).toMatch(/blue and green schemas\s+FAILED\s+column public\.audit\.reviewer only on blue \(DDL is not replicated: run it on both sides\)/);
+    await query(green.url('keycloak'), 'ALTER TABLE audit ADD COLUMN reviewer text');
+
+    // A prepared transaction has no session a freeze could end.
+    await query(blue.url('keycloak'), "BEGIN; PREPARE TRANSACTION 'kc-batch'");
+    const prepared = await bluegreen('cutover', '--terminate');
+    expect(prepared.err).toMatch(/prepared transaction "kc-batch" of postgres since .* \(COMMIT PREPARED or ROLLBACK PREPARED it\)/);
+    await query(blue.url('keycloak'), "ROLLBACK PREPARED 'kc-batch'");
+
+    // A transaction open longer than the bound.
+    const holder = new Client({ connectionString: blue.url('keycloak'), application_name: 'long report' });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT txid_current()');
+    while (Number((await query(blue.url(), "SELECT coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0) AS age FROM pg_stat_activity WHERE application_name = 'long report'"))[0].age) < 1.5) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const long = await bluegreen('cutover', '--terminate', '--max-transaction-seconds', '1');
+    expect(long.err).toMatch(/transaction of pid \d+ \(postgres, long report\) open for \d+ s/);
+    await holder.query('ROLLBACK');
+    await holder.end();
+
+    // Green's apply held up behind a lock while the writer keeps writing: green falls behind.
+    const locker = new Client({ connectionString: green.url('keycloak') });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE event IN ACCESS EXCLUSIVE MODE');
+    while (JSON.parse((await bluegreen('lag', '--json')).out).lagBytes < 100_000) await new Promise((resolve) => setTimeout(resolve, 50));
+    const behind = await bluegreen('cutover', '--terminate', '--max-lag-bytes', '50000');
+    expect(behind.err).toMatch(/green is \d+ bytes behind blue, more than the 50000 allowed \(--max-lag-bytes\)/);
+    await locker.query('ROLLBACK');
+    await locker.end();
+
+    for (const refused of [prepared, long, behind]) expect(refused.code).toBe(ExitCode.refused);
+    expect(await readOnlyForNewSessions()).toBe('off');
+    expect(await query(blue.url(), "SELECT datallowconn FROM pg_database WHERE datname = 'keycloak'")).toEqual([{ datallowconn: true }]);
+  }, 120_000);
+
   test('cutover refuses while sessions use blue, listing them, and changes nothing', async () => {
     const { code, err } = await bluegreen('cutover');
     expect(code).toBe(ExitCode.refused);
@@ -223,8 +278,18 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
     // The old sessions were never ended: they keep writing on a blue that only new sessions see read-only.
     await writer.acknowledge(5);
 
+    // The name still leads to blue: the killed run never reached the name step.
+    const zone = new Zone();
+    zone.mock();
+    zone.cname(NAME, GLOBAL_ENDPOINT);
+    const greenArn = `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:keycloak-prod-eu-west-1-green`;
+    const rdsMock = mockClient(RDSClient);
+    rdsMock.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'keycloak-prod-eu-west-1-green' })
+      .resolves({ DBClusters: [{ DBClusterIdentifier: 'keycloak-prod-eu-west-1-green', DBClusterArn: greenArn, Endpoint: GREEN_ENDPOINT, Status: 'available' }] });
+    mockClient(STSClient).on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/dba/alice`, UserId: 'x' });
+
     const rerunStart = Date.now();
-    const { code, out, err } = await bluegreenIn(env, ['cutover', '--terminate', '--json'], async (failpoint) => {
+    const { code, out, err } = await bluegreenIn(env, ['cutover', '--terminate', '--json', '--environment', 'prod'], async (failpoint) => {
       if (failpoint !== 'cutover:after-freeze') return;
       // A client that connects after the runner listed the sessions, and turns read-only off.
       const late = new Writer(blue.url('keycloak'), { overrideReadOnly: true, name: 'late' });
@@ -239,6 +304,25 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
     expect(new Date(result.frozenSince).getTime()).toBeGreaterThanOrEqual(killedAt - 1000);
     expect(new Date(result.frozenSince).getTime()).toBeLessThan(rerunStart);
     expect(result.writeFreezeMs).toBe(new Date(result.cutOverAt).getTime() - new Date(result.frozenSince).getTime());
+    // The last step: the writer's name on green, pinned, in sync; the freeze as clients of the name see it includes it.
+    expect(result.writerName).toMatchObject({ name: NAME, target: GREEN_ENDPOINT, changed: true });
+    expect(result.writeFreezeWithNameMs).toBe(result.writeFreezeMs + result.writerName.inSyncAfterMs);
+    expect(zone.target(NAME)).toBe(GREEN_ENDPOINT);
+    expect(zone.pin(NAME)).toContain(`"cluster=${greenArn}" "by=bluegreen cutover arn:aws:sts::${ACCOUNT}:assumed-role/dba/alice"`);
+    // Blue's writer-DNS handler, on its schedule, still sees blue as its global cluster's writer: it keeps the name on green, without alarming.
+    rdsMock.on(DescribeGlobalClustersCommand).resolves({ GlobalClusters: [{ GlobalClusterIdentifier: 'keycloak-prod', Endpoint: GLOBAL_ENDPOINT, GlobalClusterMembers: [{ DBClusterArn: `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:keycloak-prod-eu-west-1`, IsWriter: true }] }] });
+    rdsMock.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'keycloak-prod-eu-west-1' }).resolves({ DBClusters: [{ DBClusterIdentifier: 'keycloak-prod-eu-west-1', DBClusterArn: `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:keycloak-prod-eu-west-1`, Status: 'available', Endpoint: 'keycloak-prod-eu-west-1.cluster-x.eu-west-1.rds.amazonaws.com', GlobalClusterIdentifier: 'keycloak-prod' }] });
+    const config = { ...configFor('eu-west-1', 'global-writer'), recordName: NAME, hostedZoneId: ZONE_ID };
+    const clock = { now: () => Date.now(), sleep: async () => undefined };
+    const reconciled = await reconcile({ rds: new RDSClient({ region: 'eu-west-1' }), route53: new Route53Client({ region: 'eu-west-1' }) },
+      { logger: { info: () => undefined, warn: () => undefined }, ...clock }, config, { kind: 'schedule', time: '' }, Date.now() + 60_000);
+    expect(reconciled.decision).toEqual({ action: 'keep', target: GREEN_ENDPOINT });
+    expect(zone.target(NAME)).toBe(GREEN_ENDPOINT);
+    // A re-run finds the name moved and changes nothing.
+    const again = await bluegreenIn(env, ['cutover', '--json', '--environment', 'prod']);
+    expect(JSON.parse(again.out).writerName).toMatchObject({ changed: false });
+    expect(zone.changes).toHaveLength(1);
+    rdsMock.restore();
 
     // Nobody can commit on blue any more: its database takes no connection.
     await expect(query(blue.url('keycloak'), "INSERT INTO audit (note) VALUES ('late')")).rejects.toThrow(/database "keycloak" is not currently accepting connections/);

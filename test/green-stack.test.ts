@@ -6,7 +6,7 @@ describe('GreenStack and AuroraClone', () => {
   const stacks = synthesizeApp(environments.filter((env) => env.name === 'staging'));
   const green = stacks[greenStackName('staging')];
   const database = stacks['staging-database'];
-  const [cluster] = resourcesOf(green, 'aws_rds_cluster').map(({ config }) => config);
+  const [cluster] = resourcesOf(green, 'aws_rds_cluster').map(({ config }) => config).filter((config) => config.restore_to_point_in_time);
 
   test('THEN green is a copy-on-write clone of the eu-west-1 cluster at its latest restorable time, in that Region', () => {
     expect(cluster).toMatchObject({
@@ -17,7 +17,7 @@ describe('GreenStack and AuroraClone', () => {
       storage_encrypted: true,
       deletion_protection: true,
     });
-    expect(cluster.lifecycle.ignore_changes).toEqual(['restore_to_point_in_time', 'engine_version']);
+    expect(cluster.lifecycle.ignore_changes).toEqual(['restore_to_point_in_time', 'engine_version', 'db_cluster_parameter_group_name', 'global_cluster_identifier']);
     expect(cluster).not.toHaveProperty('global_cluster_identifier');
     expect(cluster).not.toHaveProperty('master_password_wo');
   });
@@ -30,7 +30,7 @@ describe('GreenStack and AuroraClone', () => {
       kms_key_id: fromDatabase('aws_kms_key', /aurora_eu-west-1_key_.+arn/),
       db_cluster_parameter_group_name: fromDatabase('aws_rds_cluster_parameter_group', /aurora_eu-west-1_cluster-parameters_.+name/),
     });
-    const [instance] = resourcesOf(green, 'aws_rds_cluster_instance').map(({ config }) => config);
+    const instance = resourcesOf(green, 'aws_rds_cluster_instance').map(({ config }) => config).find((config) => config.identifier === 'keycloak-staging-eu-west-1-green-1');
     expect(instance).toMatchObject({
       identifier: 'keycloak-staging-eu-west-1-green-1',
       db_parameter_group_name: fromDatabase('aws_db_parameter_group', /aurora_eu-west-1_instance-parameters_.+name/),
@@ -60,5 +60,43 @@ describe('GreenStack and AuroraClone', () => {
     for (const { config } of resourcesOf(dev['dev-database'], 'aws_rds_cluster_parameter_group')) {
       expect(config.parameter.map((parameter: { name: string }) => parameter.name)).toEqual(['rds.force_ssl']);
     }
+  });
+
+  describe('WHEN green is a global database on a newer major version (staging: 17.6, blue 16.6)', () => {
+    const [global] = resourcesOf(green, 'aws_rds_global_cluster').map(({ config }) => config);
+    const secondaries = resourcesOf(green, 'aws_rds_cluster').map(({ config }) => config).filter((config) => config.global_cluster_identifier);
+
+    test('THEN a global cluster is made from the green clone, keeping the version the clone has', () => {
+      expect(global).toMatchObject({ global_cluster_identifier: 'keycloak-staging-green', provider: 'aws.eu-west-1', deletion_protection: true });
+      expect(global.source_db_cluster_identifier).toMatch(/^\$\{aws_rds_cluster\.green_cluster_[A-Z0-9]+\.arn\}$/);
+      expect(global.lifecycle.ignore_changes).toEqual(['engine_version']);
+    });
+
+    test('THEN every other Region gets a secondary on blue\'s network and that Region\'s key, on green\'s version, with blue\'s ignore rules', () => {
+      expect(secondaries).toHaveLength(1);
+      const [secondary] = secondaries;
+      const fromDatabase = (type: string, name: RegExp) => expect.stringMatching(new RegExp(`cross-stack-reference-input-staging-database\\.outputs\\.cross-stack-output-${type}${name.source}`));
+      expect(secondary).toMatchObject({
+        cluster_identifier: 'keycloak-staging-eu-central-1-green',
+        provider: 'aws.eu-central-1',
+        engine_version: '17.6',
+        source_region: 'eu-west-1',
+        storage_encrypted: true,
+        kms_key_id: fromDatabase('aws_kms_key', /aurora_eu-central-1_key_.+arn/),
+        db_subnet_group_name: fromDatabase('aws_db_subnet_group', /network-eu-central-1_db-subnets_.+name/),
+      });
+      expect(secondary.lifecycle.ignore_changes).toEqual(['replication_source_identifier', 'global_cluster_identifier', 'engine_version']);
+      expect(secondary).not.toHaveProperty('master_password_wo');
+    });
+
+    test('THEN green\'s parameter groups follow its version: the new family in every Region, with blue\'s parameters', () => {
+      const groups = resourcesOf(green, 'aws_rds_cluster_parameter_group').map(({ config }) => config);
+      expect(groups.map((group) => [group.provider, group.family]).sort()).toEqual([['aws.eu-central-1', 'aurora-postgresql17'], ['aws.eu-west-1', 'aurora-postgresql17']]);
+      const names = (group: Record<string, any>) => (group.parameter as Array<{ name: string }>).map((parameter) => parameter.name).sort();
+      const [blueGroup] = resourcesOf(database, 'aws_rds_cluster_parameter_group').map(({ config }) => config);
+      expect(names(groups[0])).toEqual(names(blueGroup));
+      expect(secondaries[0].db_cluster_parameter_group_name).toMatch(/^\$\{aws_rds_cluster_parameter_group\.green-parameters-eu-central-1_cluster-parameters_[A-Z0-9]+\.name\}$/);
+      expect(green.output!.green_upgrade_parameter_groups.value).toMatchObject({ engineVersion: '17.6' });
+    });
   });
 });

@@ -178,3 +178,43 @@ export async function endSessions(sql: Sql, pids: readonly number[], clock: Cloc
     await clock.sleep(50);
   }
 }
+
+/** Every column of every leaf table, as `table.column type` (with its type modifiers), for comparing blue and green. */
+export async function tableColumns(sql: Sql): Promise<Map<string, string>> {
+  const { rows } = await sql.query(`
+    SELECT format('%I.%I', n.nspname, c.relname) AS table_name, quote_ident(a.attname) AS column_name,
+           format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null
+      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'r' AND c.relpersistence <> 't' AND a.attnum > 0 AND NOT a.attisdropped AND ${USER_SCHEMA}
+       AND ${NOT_EXTENSION_MEMBER('c.oid', 'pg_class')}`);
+  return new Map(rows.map((row) => [`${row.table_name}.${row.column_name}`, `${row.type}${row.not_null ? ' not null' : ''}`]));
+}
+
+/** Columns that differ between blue and green: on one side only, or of another type. */
+export function columnDrift(blue: ReadonlyMap<string, string>, green: ReadonlyMap<string, string>, tables: ReadonlySet<string>): string[] {
+  const inShared = (column: string) => tables.has(column.slice(0, column.lastIndexOf('.')));
+  const drift: string[] = [];
+  for (const [column, type] of blue) {
+    if (!inShared(column)) continue;
+    const other = green.get(column);
+    if (other === undefined) drift.push(`column ${column} only on blue`);
+    else if (other !== type) drift.push(`column ${column} is ${type} on blue, ${other} on green`);
+  }
+  for (const column of green.keys()) if (inShared(column) && !blue.has(column)) drift.push(`column ${column} only on green`);
+  return drift;
+}
+
+/** Transactions on blue a freeze cannot wait out: prepared ones (no session to end) and ones open longer than the bound. */
+export async function blockingTransactions(sql: Sql, database: string, maxAgeSeconds: number, except: readonly number[]): Promise<string[]> {
+  const prepared = await sql.query('SELECT gid, owner, prepared FROM pg_prepared_xacts WHERE database = $1 ORDER BY prepared', [database]);
+  const long = await sql.query(`
+    SELECT pid, usename, application_name, round(extract(epoch FROM clock_timestamp() - xact_start))::int AS age
+      FROM pg_stat_activity
+     WHERE datname = $1 AND xact_start IS NOT NULL AND clock_timestamp() - xact_start > make_interval(secs => $2) AND NOT (pid = ANY($3::int[]))
+       AND backend_type = 'client backend'
+     ORDER BY xact_start`, [database, maxAgeSeconds, except]);
+  return [
+    ...prepared.rows.map((row) => `prepared transaction ${JSON.stringify(row.gid)} of ${row.owner} since ${new Date(row.prepared).toISOString()} (COMMIT PREPARED or ROLLBACK PREPARED it)`),
+    ...long.rows.map((row) => `transaction of pid ${row.pid} (${row.usename}${row.application_name ? `, ${row.application_name}` : ''}) open for ${row.age} s`),
+  ];
+}

@@ -7,7 +7,8 @@ import type { Clock } from '../aws';
 import { refuse, CliError, ExitCode } from '../errors';
 import { Io, formatTable } from '../output';
 import {
-  LeafTable, describeSessions, endSessions, leafTables, materializedViews, otherSessions, readSequence, replicationProblems, sequences, userObjects,
+  LeafTable, blockingTransactions, columnDrift, describeSessions, endSessions, leafTables, materializedViews, otherSessions, readSequence, replicationProblems,
+  sequences, tableColumns, userObjects,
 } from './catalog';
 import { STEP_LOCK_CLASS, copyBlueIntoGreen, copyLockHolders, lockKey } from './copy';
 import { Sql, Target, connect, databaseOf, scalar, sqlStateOf, withDatabase, withDatabaseName } from './database';
@@ -105,6 +106,8 @@ export async function check(context: BlueGreenContext): Promise<CheckRow[]> {
       const problem = found(name);
       rows.push({ check: name, ok: !problem, detail: problem ? problemDetail(problem) : fine });
     }
+    const blocking = await blockingTransactions(sql, databaseOf(context.blueUrl), 60, [sql.pid]);
+    rows.push({ check: 'blue transactions a freeze cannot wait out', ok: blocking.length === 0, detail: blocking.length === 0 ? 'none prepared, none open over 60 s' : blocking.join('; ') });
     const views = await materializedViews(sql);
     rows.push({
       check: 'blue materialized views',
@@ -112,6 +115,14 @@ export async function check(context: BlueGreenContext): Promise<CheckRow[]> {
       detail: views.length === 0 ? 'none' : `copied as they are at attach and not kept current: REFRESH MATERIALIZED VIEW on green after the cut-over: ${views.join(', ')}`,
     });
   });
+  // Once green holds tables (after attach, or a clone), both sides must have the same ones, column for column.
+  const drift = await withDatabase(blue, (blueSql) => withDatabase(green, async (greenSql) => {
+    const greenTables = tableSet(await leafTables(greenSql));
+    if (greenTables.size === 0) return undefined;
+    const shared = new Set([...tableSet(await leafTables(blueSql))].filter((table) => greenTables.has(table)));
+    return [...await schemaDrift(blueSql, greenSql), ...columnDrift(await tableColumns(blueSql), await tableColumns(greenSql), shared)];
+  }));
+  if (drift) rows.push({ check: 'blue and green schemas', ok: drift.length === 0, detail: drift.length === 0 ? 'the same tables, columns and types' : `${drift.join('; ')} (DDL is not replicated: run it on both sides)` });
   await withDatabase(green, async (sql) => {
     const workers = await scalar<string>(sql, 'SHOW max_logical_replication_workers');
     rows.push({ check: 'green logical replication workers', ok: Number(workers) >= 1, detail: workers });
@@ -481,7 +492,50 @@ async function schemaDrift(blue: Sql, green: Sql): Promise<string[]> {
  * of state is recorded on blue (the marker, read-only, closed) so a re-run after a crash at any
  * instant knows where it stands and repeats the part that is not done.
  */
-export async function cutover(context: BlueGreenContext, options: { terminate: boolean; timeoutMs: number; countRows: boolean }): Promise<CutoverResult> {
+export interface CutoverOptions {
+  readonly terminate: boolean;
+  readonly timeoutMs: number;
+  readonly countRows: boolean;
+  /** Refuse to freeze while green is further behind than this. @default 64 MiB */
+  readonly maxLagBytes?: number;
+  /** Refuse to freeze while a transaction on blue is older than this. @default 60 */
+  readonly maxTransactionSeconds?: number;
+  /** The caller moves the writer's name next, so the output does not tell the operator to. */
+  readonly movesName?: boolean;
+}
+
+/**
+ * What must hold before blue is frozen, each refusal naming the object: what logical replication
+ * would lose or break (tables without identity, unlogged tables, large objects, unreadable
+ * sequences, tables and columns that differ), a subscription that is not streaming, and, before a
+ * first freeze, transactions a freeze cannot wait out and lag that would make it long.
+ */
+async function guardrails(context: BlueGreenContext, admin: Sql, blue: Sql, green: Sql, database: string, options: CutoverOptions, firstFreeze: boolean): Promise<string[]> {
+  const { names, clock } = context;
+  const [blueTables, greenTables] = await Promise.all([leafTables(blue).then(tableSet), leafTables(green).then(tableSet)]);
+  const shared = new Set([...blueTables].filter((table) => greenTables.has(table)));
+  const problems = [
+    ...await schemaDrift(blue, green),
+    ...columnDrift(await tableColumns(blue), await tableColumns(green), shared),
+    ...(await replicationProblems(blue)).map(problemDetail),
+  ];
+  const waitStart = clock.now();
+  while (!(await scalar<boolean>(green, 'SELECT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL AND pid IS NOT NULL)', [names.subscription]))) {
+    if (clock.now() - waitStart > WAIT_MS) {
+      problems.push(`subscription ${names.subscription} on green is not streaming (no apply worker for ${Math.round(WAIT_MS / 1000)} s): see green's server log`);
+      break;
+    }
+    await clock.sleep(50);
+  }
+  if (!firstFreeze) return problems;
+  problems.push(...await blockingTransactions(admin, database, options.maxTransactionSeconds ?? 60, [blue.pid]));
+  const maxLag = options.maxLagBytes ?? 64 * 1024 * 1024;
+  const behind = Number(await scalar<string>(admin, 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [names.slot, database]));
+  if (behind > maxLag) problems.push(`green is ${behind} bytes behind blue, more than the ${maxLag} allowed (--max-lag-bytes): the freeze would last while it catches up`);
+  return problems;
+}
+
+export async function cutover(context: BlueGreenContext, options: CutoverOptions): Promise<CutoverResult> {
   const { names, clock } = context;
   const result = await step(context, async (admin, database) => {
     const state = await blueDatabaseState(admin, database, names);
@@ -501,14 +555,14 @@ export async function cutover(context: BlueGreenContext, options: { terminate: b
             : `green has no subscription ${names.subscription}: attach first`);
         }
         const stays = wasFrozen ? `blue stays read-only since ${wasFrozen.frozenSince}` : 'nothing was changed';
-        const drift = await schemaDrift(blue, green);
-        if (drift.length > 0) throw refuse(`blue and green differ in tables or sequences (DDL is not replicated): ${drift.join('; ')}; ${stays}`);
-        const sessions = await otherSessions(admin, database, [blue.pid]);
-        if (sessions.length > 0 && !options.terminate) throw refuse(`sessions still use blue; stop them or add --terminate: ${describeSessions(sessions)}; ${stays}`);
         // A subscription made by an older runner: take the setting now, before the freeze, since the
         // apply worker restarts to take it.
         if (subscription.synchronousCommit !== 'on') await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} SET (synchronous_commit = 'on')`);
         if (!subscription.enabled) await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} ENABLE`);
+        const refusals = await guardrails(context, admin, blue, green, database, options, !wasFrozen);
+        if (refusals.length > 0) throw refuse(`not cutting over (DDL, large objects and tables without identity are not replicated): ${refusals.join('; ')}; ${stays}`);
+        const sessions = await otherSessions(admin, database, [blue.pid]);
+        if (sessions.length > 0 && !options.terminate) throw refuse(`sessions still use blue; stop them or add --terminate: ${describeSessions(sessions)}; ${stays}`);
 
         let frozenSince = wasFrozen?.frozenSince;
         if (!frozenSince) {
@@ -581,10 +635,12 @@ export async function cutover(context: BlueGreenContext, options: { terminate: b
       await blue.end();
     }
   });
-  if (context.json) context.io.out(JSON.stringify(result));
-  else {
+  // With the name to move, the caller prints one JSON with both.
+  if (context.json) {
+    if (!options.movesName) context.io.out(JSON.stringify(result));
+  } else {
     context.io.out(`cut over: writes were frozen for ${result.writeFreezeMs} ms (blue read-only since ${result.frozenSince}, green complete at ${result.cutOverAt}); ${result.sequencesCopied} sequences copied, ${result.tablesCompared > 0 ? `${result.tablesCompared} tables match` : 'row counts not compared'}`);
-    context.io.out('Now point Keycloak at green: re-point the writer DNS name (or KC_DB_URL) to green\'s writer endpoint and restart or let the pool reconnect.');
+    if (!options.movesName) context.io.out('Now point Keycloak at green: run this cutover again with --environment <env> to move the writer DNS name (or change KC_DB_URL), and let the pool reconnect.');
   }
   return result;
 }

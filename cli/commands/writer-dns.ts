@@ -5,8 +5,9 @@
  * `--to` (a choice) or `--release`.
  */
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { Pin, describeCluster, describeGlobalCluster, readPin, readRecord, replaceRecord } from '../../functions/writer-dns/aws';
-import { normalizeDnsName, regionalClusterIdentifier } from '../../modules/core';
+import { Pin, changeIsInSync, describeCluster, describeGlobalCluster, readPin, readRecord, replaceRecord } from '../../functions/writer-dns/aws';
+import { BLUEGREEN_PINNER } from '../../functions/writer-dns/decide';
+import { greenClusterIdentifier, greenGlobalClusterIdentifier, normalizeDnsName, regionalClusterIdentifier } from '../../modules/core';
 import { callAws } from '../aws';
 import { OperatedEnvironment, requireMemberRegion } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
@@ -129,4 +130,63 @@ export async function writerDns(env: OperatedEnvironment, deps: Deps, io: Io, op
   if (twoWriters) throw refuse(`${twoWriters}. Choose which one the name leads to with --to <region>; nothing was changed`);
   if (pin) throw refuse(`${env.recordName} is pinned to ${pin.cluster}; one writer is left, so --release hands the name back to the handlers (or --to <region> moves it)`);
   return report;
+}
+
+
+export interface NameMove {
+  readonly name: string;
+  readonly target: string;
+  /** False when the name already named green, pinned: a re-run. */
+  readonly changed: boolean;
+  /** From the change until Route 53 said INSYNC. */
+  readonly inSyncAfterMs: number;
+}
+
+/**
+ * The last step of a blue/green cut-over: the writer's name to green's writer endpoint, pinned so
+ * that no writer-DNS handler (they watch blue's global cluster) points it back at blue; then waits
+ * until Route 53 reports the change in sync. Replaces exactly what it read, so it never overwrites
+ * a concurrent change; repeatable.
+ */
+export async function pointNameAtGreen(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
+  if (!env.config.blueGreen.enabled) throw refuse(`${env.config.name} has no blue/green (blueGreen.enabled is false)`);
+  const region = env.config.blueGreen.greenRegion ?? env.config.regions[0];
+  const identifier = greenClusterIdentifier(regionalClusterIdentifier(env.config.globalClusterIdentifier, region));
+  const rds = deps.aws.rds(region);
+  const [green, greenGlobal] = await Promise.all([
+    callAws(`DescribeDBClusters in ${region}`, () => describeCluster(rds, identifier), deps.clock),
+    env.config.blueGreen.greenGlobal
+      ? callAws(`DescribeGlobalClusters in ${region}`, () => describeGlobalCluster(rds, greenGlobalClusterIdentifier(env.config.globalClusterIdentifier)), deps.clock)
+      : Promise.resolve(undefined),
+  ]);
+  if (!green?.Endpoint || !green.DBClusterArn) throw refuse(`green cluster ${identifier} in ${region} does not exist or has no endpoint; is the ${env.config.name}-green stack deployed?`);
+  // With green a global database and the global-writer target, the name leads to green's global writer endpoint, so a later switchover of green moves it.
+  const target = normalizeDnsName(env.config.writerDns.target === 'global-writer' && greenGlobal?.Endpoint ? greenGlobal.Endpoint : green.Endpoint);
+  const zoneId = await writerZoneId(env, deps);
+  const route53 = deps.aws.route53();
+  const [record, pin] = await Promise.all([
+    callAws('ListResourceRecordSets', () => readRecord(route53, zoneId, env.recordName), deps.clock),
+    callAws('ListResourceRecordSets', () => readPin(route53, zoneId, env.recordName), deps.clock),
+  ]);
+  if (record && normalizeDnsName(record.target) === target && pin?.cluster === green.DBClusterArn) {
+    return { name: env.recordName, target, changed: false, inSyncAfterMs: 0 };
+  }
+  const { Arn } = await callAws('GetCallerIdentity', () => deps.aws.sts(region).send(new GetCallerIdentityCommand({})), deps.clock);
+  const started = deps.clock.now();
+  const changeId = await callAws('ChangeResourceRecordSets', () => replaceRecord(route53, zoneId, {
+    name: env.recordName,
+    previous: record,
+    target,
+    ttlSeconds: env.config.writerDns.ttlSeconds,
+    comment: `bluegreen cutover to ${identifier}`,
+    pin: { previous: pin, set: { endpoint: target, cluster: green.DBClusterArn!, by: `${BLUEGREEN_PINNER} ${Arn ?? ''}`.trim(), at: new Date(started).toISOString() } },
+  }), deps.clock, 1);
+  io.err(`${env.recordName} now names green (${target}), pinned; waiting for Route 53 to report it in sync`);
+  while (!(await callAws('GetChange', () => changeIsInSync(route53, changeId), deps.clock))) {
+    if (deps.clock.now() - started > timeoutMs) {
+      throw new CliError(`${env.recordName} names green, but Route 53 did not report the change in sync within ${Math.round(timeoutMs / 1000)} s; it goes on propagating`, ExitCode.timeout);
+    }
+    await deps.clock.sleep(1000);
+  }
+  return { name: env.recordName, target, changed: true, inSyncAfterMs: deps.clock.now() - started };
 }

@@ -22,6 +22,9 @@ export interface Facts {
   readonly pin?: Pin;
 }
 
+/** The `by` of a pin a blue/green cut-over wrote. */
+export const BLUEGREEN_PINNER = 'bluegreen cutover';
+
 /** The command that shows both writers and makes the choice. */
 export const CHOOSE_COMMAND = 'keycloak-aurora-dr writer-dns <env> --to <region>';
 
@@ -57,6 +60,8 @@ export function decide(facts: Facts, config: WriterDnsConfig): Decision {
     return { action: 'fail', reason: `${pinnedBy} but names ${record?.target ?? 'nothing'}; no handler changes a pinned name: choose with "${CHOOSE_COMMAND}"` };
   }
   const wouldMoveTo = (unpinned.action === 'upsert' || unpinned.action === 'keep') && unpinned.target !== pinned ? unpinned.target : undefined;
+  // A blue/green cut-over closed blue before it pinned the name on green: blue's writer takes no writes, so there are not two.
+  if (wouldMoveTo && pin.by.startsWith(BLUEGREEN_PINNER)) return { action: 'keep', target: pinned };
   if (wouldMoveTo) {
     return { action: 'keep', target: pinned, alarm: `${pinnedBy}; this Region's writer would take it (${wouldMoveTo}): two writers may be taking writes. Choose one with "${CHOOSE_COMMAND}"` };
   }

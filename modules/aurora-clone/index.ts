@@ -76,8 +76,9 @@ export class AuroraClone extends Construct {
       tags: { Name: props.cloneIdentifier, BlueGreen: 'green', ClonedFrom: props.sourceClusterIdentifier },
       timeouts: { create: '120m', update: '120m', delete: '120m' },
       // The restore happened once; a later apply must not read it as a request to restore again.
-      // The engine version is upgraded on green in place, outside Terraform, before the cut-over.
-      lifecycle: { ignoreChanges: ['restore_to_point_in_time', 'engine_version'] },
+      // The engine version, and with a major upgrade the parameter group, change on green in place,
+      // outside Terraform, before the cut-over; making green global sets its global cluster.
+      lifecycle: { ignoreChanges: ['restore_to_point_in_time', 'engine_version', 'db_cluster_parameter_group_name', 'global_cluster_identifier'] },
     });
 
     this.instances = addAuroraInstances(this, {

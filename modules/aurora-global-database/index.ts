@@ -102,6 +102,41 @@ const STATIC_PARAMETERS = new Set([
 ]);
 
 
+/** A member cluster's parameters: the construct's own, with `clusterParameters` merged over them. */
+export function memberClusterParameters(logicalReplicationSubscribers: number, clusterParameters: Readonly<Record<string, string>> = {}): Record<string, string> {
+  return { ...baseClusterParameters(logicalReplicationSubscribers), ...clusterParameters };
+}
+
+/**
+ * A member cluster's parameter groups, of `family`. name_prefix and create_before_destroy let a
+ * major upgrade swap in groups of the new family; the instance group is empty on purpose, so that
+ * instance settings can change in place, without swapping groups and rebooting.
+ */
+export function memberParameterGroups(scope: Construct, provider: AwsProvider, clusterIdentifier: string, family: string, parameters: Readonly<Record<string, string>>, tags: Record<string, string>) {
+  const clusterParameterGroup = new RdsClusterParameterGroup(scope, 'cluster-parameters', {
+    provider,
+    namePrefix: `${clusterIdentifier}-`,
+    family,
+    description: `Cluster parameters of ${clusterIdentifier}`,
+    parameter: Object.entries(parameters).map(([name, value]) => ({
+      name,
+      value,
+      applyMethod: STATIC_PARAMETERS.has(name) ? 'pending-reboot' : 'immediate',
+    })),
+    tags,
+    lifecycle: { createBeforeDestroy: true },
+  });
+  const instanceParameterGroup = new DbParameterGroup(scope, 'instance-parameters', {
+    provider,
+    namePrefix: `${clusterIdentifier}-`,
+    family,
+    description: `Instance parameters of ${clusterIdentifier}`,
+    tags,
+    lifecycle: { createBeforeDestroy: true },
+  });
+  return { clusterParameterGroup, instanceParameterGroup };
+}
+
 /** The cluster parameters the construct sets itself, before `clusterParameters` are merged over them. */
 function baseClusterParameters(logicalReplicationSubscribers: number): Record<string, string> {
   return {
@@ -151,7 +186,7 @@ export class AuroraGlobalDatabase extends Construct {
     });
     this.globalWriterEndpoint = this.globalCluster.endpoint;
 
-    const parameters = { ...baseClusterParameters(props.logicalReplicationSubscribers ?? 0), ...props.clusterParameters };
+    const parameters = memberClusterParameters(props.logicalReplicationSubscribers ?? 0, props.clusterParameters);
     const primaryInstances: RdsClusterInstance[] = [];
     this.regionalClusters = props.regions.map((placement, index) => {
       const isInitialPrimary = index === 0;
@@ -173,29 +208,7 @@ export class AuroraGlobalDatabase extends Construct {
         targetKeyId: kmsKey.keyId,
       });
 
-      // name_prefix and create_before_destroy let a major upgrade swap in a group of the new family.
-      const clusterParameterGroup = new RdsClusterParameterGroup(scope, 'cluster-parameters', {
-        provider,
-        namePrefix: `${clusterIdentifier}-`,
-        family,
-        description: `Cluster parameters of ${clusterIdentifier}`,
-        parameter: Object.entries(parameters).map(([name, value]) => ({
-          name,
-          value,
-          applyMethod: STATIC_PARAMETERS.has(name) ? 'pending-reboot' : 'immediate',
-        })),
-        tags: named(clusterIdentifier),
-        lifecycle: { createBeforeDestroy: true },
-      });
-      // Empty on purpose: instance settings can then change in place, without swapping groups and rebooting.
-      const instanceParameterGroup = new DbParameterGroup(scope, 'instance-parameters', {
-        provider,
-        namePrefix: `${clusterIdentifier}-`,
-        family,
-        description: `Instance parameters of ${clusterIdentifier}`,
-        tags: named(clusterIdentifier),
-        lifecycle: { createBeforeDestroy: true },
-      });
+      const { clusterParameterGroup, instanceParameterGroup } = memberParameterGroups(scope, provider, clusterIdentifier, family, parameters, named(clusterIdentifier));
 
       const cluster = new RdsCluster(scope, 'cluster', {
         provider,

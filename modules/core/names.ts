@@ -109,6 +109,11 @@ export function pinRecordName(recordName: string): string {
   return `_writer-pin.${recordName}`;
 }
 
+/** Green's global cluster, when green is made a global database before the cut-over. */
+export function greenGlobalClusterIdentifier(globalClusterIdentifier: string): string {
+  return `${globalClusterIdentifier}-green`;
+}
+
 /** The blue/green clone of a regional cluster. */
 export function greenClusterIdentifier(clusterIdentifier: string): string {
   return `${clusterIdentifier}-green`;
