@@ -1,10 +1,4 @@
-import { EnvironmentValidationError, environments } from './environments';
-import { synthesizeEnvironments } from './stacks';
+import { environments } from './environments';
+import { synthesizeOrReport } from './stacks';
 
-try {
-  synthesizeEnvironments(environments);
-} catch (error) {
-  if (!(error instanceof EnvironmentValidationError)) throw error;
-  console.error(error.message);
-  process.exitCode = 1;
-}
+synthesizeOrReport(environments);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The operations CLI. It is bundled from cli/ with esbuild when a source it was built from has
-// changed since (about 0.1 s), so it always matches the sources and the environments in this checkout.
+// The operations CLI. Installed as a package it runs the bundle `npm pack` built (dist/cli/main.js).
+// In a checkout it is bundled from cli/ with esbuild when a source it was built from has changed
+// since (about 0.1 s), so it always matches the sources and the environments there.
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 22) {
   process.stderr.write(
@@ -14,6 +15,15 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
+const shipped = path.join(root, 'dist', 'cli', 'main.js');
+if (!fs.existsSync(path.join(root, 'cli', 'main.ts'))) {
+  if (!fs.existsSync(shipped)) {
+    process.stderr.write(`error: the keycloak-aurora-dr package is missing its CLI (${shipped}); reinstall it\n`);
+    process.exit(70);
+  }
+  require(shipped);
+  return;
+}
 const bundle = path.join(root, 'node_modules', '.cache', 'keycloak-aurora-dr', 'cli.js');
 const metafile = `${bundle}.meta.json`;
 

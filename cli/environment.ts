@@ -1,5 +1,7 @@
 /** The environment an operator names, validated like synth validates it. */
-import { EnvironmentConfig, EnvironmentValidationError, environments, parseEnvironments } from '../environments';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { EnvironmentConfig, EnvironmentInput, EnvironmentValidationError, environments, parseEnvironments } from '../environments';
 import { didYouMean, regionalClusterIdentifier, writerRecordName, writerZoneName } from '../modules/core';
 import { CliError, ExitCode, refuse } from './errors';
 
@@ -12,7 +14,44 @@ export interface OperatedEnvironment {
   readonly zone: { readonly name: string; readonly id?: string; readonly private: boolean };
 }
 
-export function loadEnvironment(name: string, inputs = environments): OperatedEnvironment {
+/** Where `cdktf synth` writes the environments it built, for the CLI to find them in that project. */
+export const SYNTHESISED_ENVIRONMENTS = join('cdktf.out', 'keycloak-aurora-dr', 'environments.json');
+
+/** This checkout's own examples are compiled in; an installed package has none of its own. */
+function isCheckout(from = __dirname): boolean {
+  for (let folder = from; dirname(folder) !== folder; folder = dirname(folder)) {
+    const manifest = join(folder, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'keycloak-aurora-dr') return existsSync(join(folder, 'environments', 'prod.ts'));
+  }
+  return false;
+}
+
+/**
+ * The environments the CLI operates: the file `--environments` or KEYCLOAK_AURORA_DR_ENVIRONMENTS
+ * names (JSON, or a CommonJS module exporting `environments`); else, in this checkout, its own
+ * examples; else what `cdktf synth` wrote in the current folder. Says plainly when there are none.
+ */
+export function environmentInputs(env: Readonly<Record<string, string | undefined>>, file?: string, cwd = process.cwd()): readonly EnvironmentInput[] {
+  const named = file ?? env.KEYCLOAK_AURORA_DR_ENVIRONMENTS;
+  if (!named && isCheckout()) return environments;
+  const path = named ? resolve(cwd, named) : join(cwd, SYNTHESISED_ENVIRONMENTS);
+  if (named && !existsSync(path)) throw new CliError(`the environments file ${path} does not exist`, ExitCode.usage);
+  if (existsSync(path)) {
+    let loaded: unknown;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded = path.endsWith('.json') ? JSON.parse(readFileSync(path, 'utf8')) : require(path);
+    } catch (error) {
+      throw new CliError(`cannot read the environments in ${path}: ${(error as Error).message}`, ExitCode.usage);
+    }
+    const list = Array.isArray(loaded) ? loaded : (loaded as { environments?: unknown }).environments;
+    if (!Array.isArray(list)) throw new CliError(`${path} holds no list of environments (a JSON array, or a module exporting \`environments\`)`, ExitCode.usage);
+    return list as EnvironmentInput[];
+  }
+  throw new CliError(`no environments to operate: name a file with --environments or KEYCLOAK_AURORA_DR_ENVIRONMENTS, or run cdktf synth here first (it writes ${SYNTHESISED_ENVIRONMENTS})`, ExitCode.usage);
+}
+
+export function loadEnvironment(name: string, inputs: readonly EnvironmentInput[] = environments): OperatedEnvironment {
   let configs: EnvironmentConfig[];
   try {
     configs = parseEnvironments(inputs);

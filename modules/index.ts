@@ -10,3 +10,4 @@ export * from './state-backend';
 export * from './writer-dns-record';
 export * from './writer-failover-handler';
 export * from './dr-orchestrator';
+export * from './green-global-database';

@@ -1,17 +1,26 @@
-import { BuildOptions, buildSync } from 'esbuild';
-import { zipSync } from 'fflate';
+import type { BuildOptions } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HANDLER_RUNTIME } from '../modules/writer-failover-handler';
 
-/** The folder holding cdktf.json, found from this file whether it runs as source or bundled. */
-export function projectRoot(from = __dirname): string {
+/** The functions the package ships prebuilt. */
+export const FUNCTION_NAMES = ['writer-dns', 'dr-orchestrator'] as const;
+
+/**
+ * The folder of this package, found from this file whether it runs as source, bundled, compiled to
+ * dist/, or installed under another project's node_modules.
+ */
+export function packageRoot(from = __dirname): string {
   for (let folder = from; ; folder = dirname(folder)) {
-    if (existsSync(join(folder, 'cdktf.json'))) return folder;
-    if (dirname(folder) === folder) throw new Error(`no cdktf.json above ${from}`);
+    const manifest = join(folder, 'package.json');
+    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'keycloak-aurora-dr') return folder;
+    if (dirname(folder) === folder) throw new Error(`no keycloak-aurora-dr package.json above ${from}`);
   }
 }
+
+/** Where an installed package keeps its prebuilt handler zips. */
+export const prebuiltZip = (root: string, name: string) => join(root, 'dist', 'assets', `${name}.zip`);
 
 /** A Lambda deployment package: a zip holding `index.js`. */
 export interface FunctionBundle {
@@ -39,7 +48,17 @@ const bundles = new Map<string, FunctionBundle>();
 export function bundleFunction(name: string): FunctionBundle {
   const cached = bundles.get(name);
   if (cached) return cached;
-  const root = projectRoot();
+  const root = packageRoot();
+  // Installed from the registry or a tarball: no sources, the zip built at pack time, byte for byte.
+  if (!existsSync(join(root, 'functions', name, 'handler.ts'))) {
+    const zipFile = prebuiltZip(root, name);
+    if (!existsSync(zipFile)) throw new Error(`keycloak-aurora-dr ships ${name} prebuilt at ${zipFile}, which is missing: reinstall the package`);
+    const prebuilt = { zipFile, sha256: createHash('sha256').update(readFileSync(zipFile)).digest('hex') };
+    bundles.set(name, prebuilt);
+    return prebuilt;
+  }
+  const { buildSync } = require('esbuild') as typeof import('esbuild');
+  const { zipSync } = require('fflate') as typeof import('fflate');
   const outdir = join(root, 'node_modules', '.cache', 'keycloak-aurora-dr', 'functions', name);
   const codeFile = join(outdir, 'index.js');
   const zipFile = join(outdir, `${name}.zip`);
@@ -61,7 +80,9 @@ export function bundleFunction(name: string): FunctionBundle {
 
   const upToDate = [codeFile, zipFile, stampFile].every((file) => existsSync(file)) && stampMatches(root, stampFile, optionsKey);
   if (!upToDate) {
-    const { metafile } = buildSync({ ...options, metafile: true });
+    const { metafile, outputFiles } = buildSync({ ...options, metafile: true, write: false });
+    mkdirSync(outdir, { recursive: true });
+    replaceFile(codeFile, outputFiles[0].contents);
     const projectInputs = Object.keys(metafile.inputs)
       .filter((input) => !input.includes('node_modules/'))
       .map((input) => relativeTo(root, input));
@@ -69,12 +90,19 @@ export function bundleFunction(name: string): FunctionBundle {
       options: optionsKey,
       inputs: Object.fromEntries(['package-lock.json', ...projectInputs].map((file) => [file, hashFile(root, file)])),
     };
-    writeFileSync(zipFile, zipSync({ 'index.js': [readFileSync(codeFile), { level: 9, mtime: ZIP_ENTRY_TIME }] }));
-    writeFileSync(stampFile, JSON.stringify(stamp, null, 2));
+    replaceFile(zipFile, zipSync({ 'index.js': [readFileSync(codeFile), { level: 9, mtime: ZIP_ENTRY_TIME }] }));
+    replaceFile(stampFile, JSON.stringify(stamp, null, 2));
   }
   const bundle = { zipFile, sha256: createHash('sha256').update(readFileSync(zipFile)).digest('hex') };
   bundles.set(name, bundle);
   return bundle;
+}
+
+/** Written beside and renamed into place: a synth running meanwhile reads the old file or the new one, never half of one. */
+function replaceFile(file: string, contents: string | Uint8Array): void {
+  const temporary = `${file}.${process.pid}`;
+  writeFileSync(temporary, contents);
+  renameSync(temporary, file);
 }
 
 function stampMatches(root: string, stampFile: string, optionsKey: string): boolean {
@@ -92,3 +120,26 @@ function hashFile(root: string, file: string): string | undefined {
   const path = join(root, file);
   return existsSync(path) ? createHash('sha256').update(readFileSync(path)).digest('hex') : undefined;
 }
+
+/**
+ * What `npm pack` ships besides the compiled code: every handler zip (the same bytes synth builds
+ * here) and the operations CLI as one bundle, so an installed package needs neither esbuild nor
+ * the sources.
+ */
+export function writePackageAssets(root = packageRoot()): void {
+  mkdirSync(join(root, 'dist', 'assets'), { recursive: true });
+  for (const name of FUNCTION_NAMES) copyFileSync(bundleFunction(name).zipFile, prebuiltZip(root, name));
+  const { buildSync } = require('esbuild') as typeof import('esbuild');
+  buildSync({
+    absWorkingDir: root,
+    entryPoints: [join(root, 'cli', 'main.ts')],
+    outfile: join(root, 'dist', 'cli', 'main.js'),
+    bundle: true,
+    platform: 'node',
+    packages: 'external',
+    target: 'node22',
+    logLevel: 'warning',
+  });
+}
+
+if (require.main === module) writePackageAssets();

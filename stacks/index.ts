@@ -1,6 +1,8 @@
 import { App } from 'cdktf';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Construct } from 'constructs';
-import { parseEnvironments } from '../environments/parse';
+import { EnvironmentValidationError, parseEnvironments } from '../environments/parse';
 import type { EnvironmentInput } from '../environments/schema';
 import type { EnvironmentConfig } from '../environments/schema';
 import { DatabaseStack } from './database-stack';
@@ -36,4 +38,21 @@ export function synthesizeEnvironments(inputs: readonly EnvironmentInput[], outd
   const app = new App({ outdir });
   addEnvironmentStacks(app, configs);
   app.synth();
+  // The operations CLI, run in this project, operates the environments synth built from this file.
+  mkdirSync(join(app.outdir, 'keycloak-aurora-dr'), { recursive: true });
+  writeFileSync(join(app.outdir, 'keycloak-aurora-dr', 'environments.json'), `${JSON.stringify(inputs, null, 2)}\n`);
+}
+
+/**
+ * What a CDKTF app's main file does: `synthesizeEnvironments`, and on an invalid environment its
+ * message (every field and rule) on stderr and exit code 1 instead of a stack trace.
+ */
+export function synthesizeOrReport(inputs: readonly EnvironmentInput[], outdir?: string): void {
+  try {
+    synthesizeEnvironments(inputs, outdir);
+  } catch (error) {
+    if (!(error instanceof EnvironmentValidationError)) throw error;
+    console.error(error.message);
+    process.exitCode = 1;
+  }
 }
