@@ -36,6 +36,8 @@ describe('GreenStack and AuroraClone', () => {
       db_parameter_group_name: fromDatabase('aws_db_parameter_group', /aurora_eu-west-1_instance-parameters_.+name/),
       performance_insights_kms_key_id: fromDatabase('aws_kms_key', /aurora_eu-west-1_key_.+arn/),
     });
+    // The in-place major upgrade swaps the instance group too: an apply must not put blue's back.
+    expect(instance!.lifecycle).toEqual({ ignore_changes: ['db_parameter_group_name'] });
   });
 
   test("THEN blue's cluster parameter groups turn logical replication on, sized for one subscriber", () => {

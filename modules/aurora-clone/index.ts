@@ -91,6 +91,8 @@ export class AuroraClone extends Construct {
       dbParameterGroupName: props.instanceParameterGroupName,
       kmsKeyArn: props.kmsKeyArn,
       performanceInsightsRetentionDays: props.performanceInsightsRetentionDays ?? 7,
+      // The in-place major upgrade swaps the instances' group with the cluster's.
+      parameterGroupChangesOutsideTerraform: true,
     });
   }
 }

@@ -20,6 +20,8 @@ export interface AuroraInstancesProps {
   readonly availabilityZones?: readonly string[];
   /** Tags added to each instance, next to its Name. @default {} */
   readonly tags?: Record<string, string>;
+  /** The parameter group is swapped outside Terraform (an in-place major upgrade of a clone): an apply must not put the old one back. @default false */
+  readonly parameterGroupChangesOutsideTerraform?: boolean;
 }
 
 /** The instances of one Aurora cluster, as every cluster of this project has them. */
@@ -46,6 +48,7 @@ export function addAuroraInstances(scope: Construct, props: AuroraInstancesProps
       copyTagsToSnapshot: true,
       tags: { ...props.tags, Name: identifier },
       timeouts: { create: '120m', update: '120m', delete: '120m' },
+      ...(props.parameterGroupChangesOutsideTerraform && { lifecycle: { ignoreChanges: ['db_parameter_group_name'] } }),
     });
   });
 }
