@@ -362,6 +362,7 @@ describe('DR plan', () => {
     ['a resource name used twice', { StatePayload: [{ layer: 1, resources: [switchover('a', 'kc-a')] }, { layer: 2, resources: [switchover('a', 'kc-b')] }] }, /resourceName "a" is used twice/],
     ['the same resource twice', { StatePayload: [{ layer: 1, resources: [switchover('a', 'kc'), switchover('b', 'kc')] }] }, /resource "b" repeats "a": the same AuroraGlobalSwitchover with the same parameters/],
     ['a layer number given twice', { StatePayload: [{ layer: 1, resources: [switchover('a', 'kc-a')] }, { layer: 1, resources: [switchover('b', 'kc-b')] }] }, /StatePayload\[1\]\.layer: layer 1 is given twice/],
+    ['polling slower than the bound', { StatePayload: [{ layer: 1, resources: [switchover('a', 'kc', CENTRAL, { pollSeconds: 301 })] }] }, /pollSeconds: .*<=300/],
     ['a timeout below the polling bound', { StatePayload: [{ layer: 1, resources: [switchover('a', 'kc', CENTRAL, { timeoutSeconds: 5 })] }] }, /timeoutSeconds: .*>=30/],
   ])('refuses %s, naming the field', (_case, payload, message) => {
     expect(() => parsePlan(payload)).toThrow(PlanError);
@@ -434,6 +435,12 @@ describe('DR orchestrator state machine', () => {
     expect(error?.message).toMatch(/resource "go": the orchestrator may not publish to arn:aws:sns:eu-central-1:123456789012:random/);
     expect(aurora.calls).toEqual([]);
     expect(aurora.published).toEqual([]);
+  });
+
+  test('only a whole value is a reference: text around !Import or !Ssm is taken literally', async () => {
+    const deps = depsFor(new FakeAurora());
+    const { layers } = await validatePlan({ StatePayload: [{ layer: 1, resources: [{ ...switchover('a', 'kc'), parameters: { GlobalClusterIdentifier: 'see !Import dr-global-id', DBClusterIdentifier: '!Import dr-global-id and more' } }] }] }, deps);
+    expect(layers[0].resources[0].parameters).toMatchObject({ GlobalClusterIdentifier: 'see !Import dr-global-id', DBClusterIdentifier: '!Import dr-global-id and more' });
   });
 
   test('references are resolved before the first action, and one that does not resolve stops the run', async () => {

@@ -15,6 +15,7 @@ import { awsClients } from '../cli/aws';
 import { ExitCode } from '../cli/errors';
 import { run as cli } from '../cli/program';
 import { createHandler } from '../functions/writer-dns/create-handler';
+import { decide } from '../functions/writer-dns/decide';
 import { LoggerLike, reconcile } from '../functions/writer-dns/reconcile';
 import { classifyTrigger, Trigger } from '../functions/writer-dns/trigger';
 import { ACCOUNT, GLOBAL, GLOBAL_ENDPOINT, clusterArn, clusterId, configFor, memberCluster, scheduledEvent, writerEndpoint } from './writer-dns-fixtures';
@@ -198,3 +199,33 @@ describe('writer-dns handler on RDS-EVENT-0397', () => {
     expect(GLOBAL_ENDPOINT_MOVED_EVENT).toBe('RDS-EVENT-0397');
   });
 });
+
+describe('decide with a pin', () => {
+  const west = { ...configFor(WEST, 'global-writer'), recordName: NAME, hostedZoneId: ZONE_ID };
+  const central = { ...configFor(CENTRAL, 'global-writer'), recordName: NAME, hostedZoneId: ZONE_ID };
+  const oldGlobal = { GlobalClusterIdentifier: GLOBAL, Endpoint: GLOBAL_ENDPOINT, GlobalClusterMembers: [{ DBClusterArn: clusterArn(WEST), IsWriter: true, Readers: [] }] };
+  const pin = (by: string, endpoint = writerEndpoint(CENTRAL)) => ({ endpoint, cluster: clusterArn(CENTRAL), by, at: '2026-12-01T10:00:00.000Z' });
+  const record = (target: string) => ({ target, ttlSeconds: 5 });
+
+  test('a pin a blue/green cut-over wrote keeps the name where it is, without alarming (blue is closed: there are not two writers)', () => {
+    expect(decide({ globalCluster: oldGlobal, ownCluster: memberCluster(WEST), record: record(writerEndpoint(CENTRAL)), pin: pin('bluegreen cutover arn:aws:sts::1:assumed-role/dba/alice') }, west))
+      .toEqual({ action: 'keep', target: writerEndpoint(CENTRAL) });
+    expect(decide({ globalCluster: oldGlobal, ownCluster: memberCluster(WEST), record: record(writerEndpoint(CENTRAL)), pin: pin('operator arn:aws:sts::1:assumed-role/dba/bluegreen cutover') }, west))
+      .toMatchObject({ action: 'keep', alarm: expect.stringMatching(/two writers may be taking writes/) });
+  });
+
+  test('a pinned name with no record at all is not recreated by a handler: it alarms', () => {
+    expect(decide({ globalCluster: oldGlobal, ownCluster: memberCluster(WEST), record: undefined, pin: pin('writer-dns/eu-central-1') }, west))
+      .toMatchObject({ action: 'fail', reason: expect.stringMatching(/but names nothing; no handler changes a pinned name/) });
+  });
+
+  test('a detached cluster still promoting, or still listed by the global cluster, is not pinned yet', () => {
+    const promoting = memberCluster(CENTRAL, { GlobalClusterIdentifier: undefined, Status: 'modifying' });
+    expect(decide({ globalCluster: oldGlobal, ownCluster: promoting, record: record(GLOBAL_ENDPOINT) }, central)).toMatchObject({ action: 'skip' });
+    const stillListed = { ...oldGlobal, GlobalClusterMembers: [...oldGlobal.GlobalClusterMembers, { DBClusterArn: clusterArn(CENTRAL), IsWriter: false, Readers: [] }] };
+    expect(decide({ globalCluster: stillListed, ownCluster: memberCluster(CENTRAL, { GlobalClusterIdentifier: undefined }), record: record(GLOBAL_ENDPOINT) }, central)).toMatchObject({ action: 'skip' });
+    expect(decide({ globalCluster: oldGlobal, ownCluster: memberCluster(CENTRAL, { GlobalClusterIdentifier: undefined }), record: record(GLOBAL_ENDPOINT) }, central))
+      .toMatchObject({ action: 'upsert', target: writerEndpoint(CENTRAL), pin: { cluster: clusterArn(CENTRAL) } });
+  });
+});
+

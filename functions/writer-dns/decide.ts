@@ -59,13 +59,14 @@ export function decide(facts: Facts, config: WriterDnsConfig): Decision {
   if (!record || normalizeDnsName(record.target) !== pinned) {
     return { action: 'fail', reason: `${pinnedBy} but names ${record?.target ?? 'nothing'}; no handler changes a pinned name: choose with "${CHOOSE_COMMAND}"` };
   }
-  const wouldMoveTo = (unpinned.action === 'upsert' || unpinned.action === 'keep') && unpinned.target !== pinned ? unpinned.target : undefined;
+  // A keep names what the record names, which is the pin: only a write would move it.
+  const wouldMoveTo = unpinned.action === 'upsert' && unpinned.target !== pinned ? unpinned.target : undefined;
   // A blue/green cut-over closed blue before it pinned the name on green: blue's writer takes no writes, so there are not two.
   if (wouldMoveTo && pin.by.startsWith(BLUEGREEN_PINNER)) return { action: 'keep', target: pinned };
   if (wouldMoveTo) {
     return { action: 'keep', target: pinned, alarm: `${pinnedBy}; this Region's writer would take it (${wouldMoveTo}): two writers may be taking writes. Choose one with "${CHOOSE_COMMAND}"` };
   }
-  return { action: 'keep', target: pinned, alarm: unpinned.action === 'upsert' || unpinned.action === 'keep' ? unpinned.alarm : undefined };
+  return { action: 'keep', target: pinned, alarm: 'alarm' in unpinned ? unpinned.alarm : undefined };
 }
 
 function decideUnpinned(facts: Facts, config: WriterDnsConfig): Decision {
@@ -83,9 +84,9 @@ function decideUnpinned(facts: Facts, config: WriterDnsConfig): Decision {
     // and Aurora's global writer endpoint cannot follow it there.
     const alarm = `${ownCluster.DBClusterIdentifier} was detached from global cluster ${config.globalClusterIdentifier} and promoted; ` +
       'the record names its writer endpoint, pinned there so that no other Region takes it back, and the global writer endpoint cannot serve it';
-    // Written with the pin, in one change, even when the record already names it: the pin is what stops the old primary's Region.
-    if (!facts.pin) return { action: 'upsert', target: normalizeDnsName(ownCluster.Endpoint!), previous: facts.record?.target, alarm, pin: { cluster: ownCluster.DBClusterArn! } };
-    return writeOrKeep(facts, config, ownCluster.Endpoint!, alarm);
+    // Written with the pin, in one change, even when the record already names it: the pin is what
+    // stops the old primary's Region. Once pinned, decide() keeps it.
+    return { action: 'upsert', target: normalizeDnsName(ownCluster.Endpoint!), previous: facts.record?.target, alarm, pin: { cluster: ownCluster.DBClusterArn! } };
   }
 
   if (!globalCluster) return { action: 'fail', reason: `global cluster ${config.globalClusterIdentifier} does not exist` };
