@@ -1,6 +1,7 @@
 /** The environment an operator names, validated like synth validates it. */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../stacks/package-root';
 import { EnvironmentConfig, EnvironmentInput, EnvironmentValidationError, environments, parseEnvironments } from '../environments';
 import { didYouMean, regionalClusterIdentifier, writerRecordName, writerZoneName } from '../modules/core';
 import { CliError, ExitCode, refuse } from './errors';
@@ -18,12 +19,12 @@ export interface OperatedEnvironment {
 export const SYNTHESISED_ENVIRONMENTS = join('cdktf.out', 'keycloak-aurora-dr', 'environments.json');
 
 /** This checkout's own examples are compiled in; an installed package has none of its own. */
-function isCheckout(from = __dirname): boolean {
-  for (let folder = from; dirname(folder) !== folder; folder = dirname(folder)) {
-    const manifest = join(folder, 'package.json');
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'keycloak-aurora-dr') return existsSync(join(folder, 'environments', 'prod.ts'));
+function isCheckout(): boolean {
+  try {
+    return existsSync(join(packageRoot(), 'environments', 'prod.ts'));
+  } catch {
+    return false;
   }
-  return false;
 }
 
 /**

@@ -1,23 +1,14 @@
 import type { BuildOptions } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { HANDLER_RUNTIME } from '../modules/writer-failover-handler';
+import { packageRoot } from './package-root';
+
+export { packageRoot };
 
 /** The functions the package ships prebuilt. */
 export const FUNCTION_NAMES = ['writer-dns', 'dr-orchestrator'] as const;
-
-/**
- * The folder of this package, found from this file whether it runs as source, bundled, compiled to
- * dist/, or installed under another project's node_modules.
- */
-export function packageRoot(from = __dirname): string {
-  for (let folder = from; ; folder = dirname(folder)) {
-    const manifest = join(folder, 'package.json');
-    if (existsSync(manifest) && JSON.parse(readFileSync(manifest, 'utf8')).name === 'keycloak-aurora-dr') return folder;
-    if (dirname(folder) === folder) throw new Error(`no keycloak-aurora-dr package.json above ${from}`);
-  }
-}
 
 /** Where an installed package keeps its prebuilt handler zips. */
 export const prebuiltZip = (root: string, name: string) => join(root, 'dist', 'assets', `${name}.zip`);
@@ -53,9 +44,7 @@ export function bundleFunction(name: string): FunctionBundle {
   if (!existsSync(join(root, 'functions', name, 'handler.ts'))) {
     const zipFile = prebuiltZip(root, name);
     if (!existsSync(zipFile)) throw new Error(`keycloak-aurora-dr ships ${name} prebuilt at ${zipFile}, which is missing: reinstall the package`);
-    const prebuilt = { zipFile, sha256: createHash('sha256').update(readFileSync(zipFile)).digest('hex') };
-    bundles.set(name, prebuilt);
-    return prebuilt;
+    return remember(name, zipFile);
   }
   const { buildSync } = require('esbuild') as typeof import('esbuild');
   const { zipSync } = require('fflate') as typeof import('fflate');
@@ -93,6 +82,11 @@ export function bundleFunction(name: string): FunctionBundle {
     replaceFile(zipFile, zipSync({ 'index.js': [readFileSync(codeFile), { level: 9, mtime: ZIP_ENTRY_TIME }] }));
     replaceFile(stampFile, JSON.stringify(stamp, null, 2));
   }
+  return remember(name, zipFile);
+}
+
+/** The bundle of a zip, hashed once per process. */
+function remember(name: string, zipFile: string): FunctionBundle {
   const bundle = { zipFile, sha256: createHash('sha256').update(readFileSync(zipFile)).digest('hex') };
   bundles.set(name, bundle);
   return bundle;

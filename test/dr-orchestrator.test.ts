@@ -166,8 +166,10 @@ class FakeAurora {
       this.detached.add(member);
       return {};
     });
-    mock.on(DescribeDBClustersCommand).callsFake(({ DBClusterIdentifier: id }) => {
+    mock.on(DescribeDBClustersCommand).callsFake(({ DBClusterIdentifier: given }) => {
       guard('DescribeDBClusters');
+      // DescribeDBClusters takes an identifier or an ARN.
+      const id = given.split(':').at(-1);
       const made = look(id);
       if (!made && this.absent.has(id)) throw notFound('DBClusterNotFoundFault', `DBCluster ${id} not found.`);
       const global = made ? made.global : [...this.writers.keys()].find((candidate) => id === `${candidate}-${region}` && !this.detached.has(arn(region, id)));

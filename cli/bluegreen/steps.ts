@@ -117,10 +117,8 @@ export async function check(context: BlueGreenContext): Promise<CheckRow[]> {
   });
   // Once green holds tables (after attach, or a clone), both sides must have the same ones, column for column.
   const drift = await withDatabase(blue, (blueSql) => withDatabase(green, async (greenSql) => {
-    const greenTables = tableSet(await leafTables(greenSql));
-    if (greenTables.size === 0) return undefined;
-    const shared = new Set([...tableSet(await leafTables(blueSql))].filter((table) => greenTables.has(table)));
-    return [...await schemaDrift(blueSql, greenSql), ...columnDrift(await tableColumns(blueSql), await tableColumns(greenSql), shared)];
+    if ((await leafTables(greenSql)).length === 0) return undefined;
+    return schemaDrift(blueSql, greenSql, { columns: true });
   }));
   if (drift) rows.push({ check: 'blue and green schemas', ok: drift.length === 0, detail: drift.length === 0 ? 'the same tables, columns and types' : `${drift.join('; ')} (DDL is not replicated: run it on both sides)` });
   await withDatabase(green, async (sql) => {
@@ -470,28 +468,24 @@ export interface CutoverResult {
 
 const tableSet = (tables: readonly LeafTable[]) => new Set(tables.map((table) => table.name));
 
-/** Tables and sequences on one side only: DDL after attach, which logical replication does not carry. */
-async function schemaDrift(blue: Sql, green: Sql): Promise<string[]> {
+/** Tables and sequences on one side only, and with `columns` every column that differs: DDL after attach, which logical replication does not carry. */
+async function schemaDrift(blue: Sql, green: Sql, options: { columns?: boolean } = {}): Promise<string[]> {
   const [blueTables, greenTables, blueSequences, greenSequences] = await Promise.all([
     leafTables(blue).then(tableSet), leafTables(green).then(tableSet),
     sequences(blue).then((list) => new Set(list.map((s) => s.name))), sequences(green).then((list) => new Set(list.map((s) => s.name))),
   ]);
   const onlyIn = (kind: string, side: string, mine: Set<string>, theirs: Set<string>) => [...mine].filter((name) => !theirs.has(name)).map((name) => `${kind} ${name} only on ${side}`);
-  return [
+  const drift = [
     ...onlyIn('table', 'blue', blueTables, greenTables), ...onlyIn('table', 'green', greenTables, blueTables),
     ...onlyIn('sequence', 'blue', blueSequences, greenSequences), ...onlyIn('sequence', 'green', greenSequences, blueSequences),
   ];
+  // Columns before the freeze; under its locks no ALTER TABLE can run, so the tables alone are re-checked there.
+  if (!options.columns) return drift;
+  const shared = new Set([...blueTables].filter((table) => greenTables.has(table)));
+  return [...drift, ...columnDrift(await tableColumns(blue), await tableColumns(green), shared)];
 }
 
-/**
- * `cutover`. Why no acknowledged write can be missed: the runner reads blue's final WAL position
- * only while it holds EXCLUSIVE locks on every table (no write is in progress and none can start)
- * and after every other session on blue has been ended and has exited; green must confirm that
- * position before anything else happens. Before the locks go, blue's database is closed to new
- * connections and every session is ended again, so nothing can write on blue afterwards. Each change
- * of state is recorded on blue (the marker, read-only, closed) so a re-run after a crash at any
- * instant knows where it stands and repeats the part that is not done.
- */
+/** How `cutover` runs, and the bounds its guardrails refuse past. */
 export interface CutoverOptions {
   readonly terminate: boolean;
   readonly timeoutMs: number;
@@ -512,13 +506,7 @@ export interface CutoverOptions {
  */
 async function guardrails(context: BlueGreenContext, admin: Sql, blue: Sql, green: Sql, database: string, options: CutoverOptions, firstFreeze: boolean): Promise<string[]> {
   const { names, clock } = context;
-  const [blueTables, greenTables] = await Promise.all([leafTables(blue).then(tableSet), leafTables(green).then(tableSet)]);
-  const shared = new Set([...blueTables].filter((table) => greenTables.has(table)));
-  const problems = [
-    ...await schemaDrift(blue, green),
-    ...columnDrift(await tableColumns(blue), await tableColumns(green), shared),
-    ...(await replicationProblems(blue)).map(problemDetail),
-  ];
+  const problems = [...await schemaDrift(blue, green, { columns: true }), ...(await replicationProblems(blue)).map(problemDetail)];
   const waitStart = clock.now();
   while (!(await scalar<boolean>(green, 'SELECT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL AND pid IS NOT NULL)', [names.subscription]))) {
     if (clock.now() - waitStart > WAIT_MS) {
@@ -535,6 +523,15 @@ async function guardrails(context: BlueGreenContext, admin: Sql, blue: Sql, gree
   return problems;
 }
 
+/**
+ * `cutover`. Why no acknowledged write can be missed: the runner reads blue's final WAL position
+ * only while it holds EXCLUSIVE locks on every table (no write is in progress and none can start)
+ * and after every other session on blue has been ended and has exited; green must confirm that
+ * position before anything else happens. Before the locks go, blue's database is closed to new
+ * connections and every session is ended again, so nothing can write on blue afterwards. Each change
+ * of state is recorded on blue (the marker, read-only, closed) so a re-run after a crash at any
+ * instant knows where it stands and repeats the part that is not done.
+ */
 export async function cutover(context: BlueGreenContext, options: CutoverOptions): Promise<CutoverResult> {
   const { names, clock } = context;
   const result = await step(context, async (admin, database) => {

@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { writeFileSync } from 'node:fs';
 import type { OperatedEnvironment } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
-import { MoveKind, moveWriter, refuseWithoutAws } from './move-writer';
+import { MoveKind, moveWriter, refuseWithoutAws, waitFor } from './move-writer';
 import { Deps, observe } from '../observe';
 import { Io, formatTable } from '../output';
 import { PhaseMarks, PhaseResult, analysePhase, lostWrites, timelineSvg } from '../drill/analyse';
@@ -84,14 +84,9 @@ export function refuseDrill(env: OperatedEnvironment, options: DrillOptions, url
   return url;
 }
 
-/** Looks every `pollMs` until `condition` holds or the deadline passes; returns when it held, or undefined. */
-async function until(deps: Deps, deadline: number, pollMs: number, condition: () => Promise<boolean> | boolean): Promise<number | undefined> {
-  for (;;) {
-    if (await condition()) return deps.clock.now();
-    if (deps.clock.now() + pollMs > deadline) return undefined;
-    await deps.clock.sleep(pollMs);
-  }
-}
+/** The moment `condition` first held, looking every `pollMs`; undefined past the deadline. */
+const whenHolds = (deps: Deps, deadline: number, pollMs: number, condition: () => Promise<boolean> | boolean) =>
+  waitFor(deps, deadline, pollMs, async () => ((await condition()) ? deps.clock.now() : undefined));
 
 export async function drill(env: OperatedEnvironment, deps: Deps, io: Io, options: DrillOptions, runtime: { env: Readonly<Record<string, string | undefined>>; network?: DrillNetwork }): Promise<DrillReport> {
   const url = refuseDrill(env, options, runtime.env.DRILL_DATABASE_URL);
@@ -114,7 +109,7 @@ export async function drill(env: OperatedEnvironment, deps: Deps, io: Io, option
   try {
     probe.start();
     const acked = () => probe.events.filter((event) => event.ok).length;
-    if (!(await until(deps, deps.clock.now() + options.timeoutMs, options.pollMs, () => acked() >= 3))) {
+    if (!(await whenHolds(deps, deps.clock.now() + options.timeoutMs, options.pollMs, () => acked() >= 3))) {
       throw new CliError(`the probe could not write through ${env.recordName} before the drill began`, ExitCode.stopped);
     }
     io.err(`probe writing to ${table} through ${env.recordName} every ${intervalMs} ms`);
@@ -124,9 +119,8 @@ export async function drill(env: OperatedEnvironment, deps: Deps, io: Io, option
       const marks = await movePhase(env, deps, quiet, io, network, move, options);
       // The client is back when a write after both moments is acknowledged; then a tail of steady writes.
       const back = Math.max(marks.writerMovedAt, marks.nameFollowedAt);
-      await until(deps, deps.clock.now() + options.timeoutMs, options.pollMs, () => probe.events.some((event) => event.ok && event.at > back));
-      const tailFrom = deps.clock.now();
-      await until(deps, tailFrom + options.tailMs, options.pollMs, () => deps.clock.now() - tailFrom >= options.tailMs);
+      await whenHolds(deps, deps.clock.now() + options.timeoutMs, options.pollMs, () => probe.events.some((event) => event.ok && event.at > back));
+      await deps.clock.sleep(options.tailMs);
       phases.push(analysePhase(probe.events, marks, deps.clock.now()));
     }
   } finally {
@@ -168,7 +162,7 @@ async function movePhase(env: OperatedEnvironment, deps: Deps, quiet: Io, io: Io
   const writerMovedAt = startedAt + result.writerMovedAfterMs;
   const writer = (await observe(env, deps, [move.to])).members.find((member) => member.region === move.to);
   if (!writer?.endpoint) throw new CliError(`the writer in ${move.to} reports no endpoint`, ExitCode.aws);
-  const nameFollowedAt = await until(deps, deps.clock.now() + options.timeoutMs, options.pollMs, () => network.leadsTo(env.recordName, writer.endpoint!));
+  const nameFollowedAt = await whenHolds(deps, deps.clock.now() + options.timeoutMs, options.pollMs, () => network.leadsTo(env.recordName, writer.endpoint!));
   if (nameFollowedAt === undefined) throw new CliError(`${env.recordName} did not lead to ${writer.endpoint} within the timeout`, ExitCode.timeout);
   return { kind: move.kind, from: move.from, to: move.to, startedAt, writerMovedAt, nameFollowedAt };
 }

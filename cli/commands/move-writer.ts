@@ -126,7 +126,7 @@ export async function moveWriter(env: OperatedEnvironment, deps: Deps, io: Io, o
 }
 
 /** Looks every `pollMs` until `look` returns a value or the deadline passes. */
-async function waitFor<T>(deps: Deps, deadline: number, pollMs: number, look: () => Promise<T | undefined>): Promise<T | undefined> {
+export async function waitFor<T>(deps: Deps, deadline: number, pollMs: number, look: () => Promise<T | undefined>): Promise<T | undefined> {
   for (;;) {
     const found = await look();
     if (found !== undefined) return found;

@@ -34,6 +34,16 @@ export interface WriterDnsReport {
   readonly writers: string[];
 }
 
+/** The writer's record and its pin, as Route 53 holds them now. */
+async function readNameAndPin(env: OperatedEnvironment, deps: Deps, zoneId: string) {
+  const route53 = deps.aws.route53();
+  const [record, pin] = await Promise.all([
+    callAws('ListResourceRecordSets', () => readRecord(route53, zoneId, env.recordName), deps.clock),
+    callAws('ListResourceRecordSets', () => readPin(route53, zoneId, env.recordName), deps.clock),
+  ]);
+  return { record, pin };
+}
+
 const isWriter = (view: RegionWriterView) => view.role === 'writer' || view.role === 'standalone writer';
 
 /** Each Region's cluster as that Region reports it: no Region's answer depends on another's. */
@@ -67,9 +77,8 @@ export async function writerDns(env: OperatedEnvironment, deps: Deps, io: Io, op
   if (options.to) requireMemberRegion(env, options.to);
   const zoneId = await writerZoneId(env, deps);
   const route53 = deps.aws.route53();
-  const [record, pin, regions] = await Promise.all([
-    callAws('ListResourceRecordSets', () => readRecord(route53, zoneId, env.recordName), deps.clock),
-    callAws('ListResourceRecordSets', () => readPin(route53, zoneId, env.recordName), deps.clock),
+  const [{ record, pin }, regions] = await Promise.all([
+    readNameAndPin(env, deps, zoneId),
     Promise.all(env.config.regions.map((region) => regionView(env, deps, region))),
   ]);
   const writers = regions.filter(isWriter);
@@ -132,7 +141,6 @@ export async function writerDns(env: OperatedEnvironment, deps: Deps, io: Io, op
   return report;
 }
 
-
 export interface NameMove {
   readonly name: string;
   readonly target: string;
@@ -164,10 +172,7 @@ export async function pointNameAtGreen(env: OperatedEnvironment, deps: Deps, io:
   const target = normalizeDnsName(env.config.writerDns.target === 'global-writer' && greenGlobal?.Endpoint ? greenGlobal.Endpoint : green.Endpoint);
   const zoneId = await writerZoneId(env, deps);
   const route53 = deps.aws.route53();
-  const [record, pin] = await Promise.all([
-    callAws('ListResourceRecordSets', () => readRecord(route53, zoneId, env.recordName), deps.clock),
-    callAws('ListResourceRecordSets', () => readPin(route53, zoneId, env.recordName), deps.clock),
-  ]);
+  const { record, pin } = await readNameAndPin(env, deps, zoneId);
   if (record && normalizeDnsName(record.target) === target && pin?.cluster === green.DBClusterArn) {
     return { name: env.recordName, target, changed: false, inSyncAfterMs: 0 };
   }

@@ -10,7 +10,6 @@ import { PlanError, ResourceType } from './plan';
 import { RESOURCE_TASKS, type ArnKind } from './permissions';
 import { EXECUTORS, RunnableResource, StepDeps, preparePlan } from './steps';
 
-
 export interface SimulatedDecision {
   readonly action: string;
   /** `allowed`, `implicitDeny` or `explicitDeny`. */

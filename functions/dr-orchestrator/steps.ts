@@ -25,6 +25,7 @@ import { DescribeGlobalReplicationGroupsCommand, ElastiCacheClient, FailoverGlob
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { normalizeDnsName } from '../../modules/core/names';
 import { describeCluster, describeGlobalCluster, readRecord } from '../writer-dns/aws';
+import { regionOfArn } from '../writer-dns/decide';
 import { CUSTOM_LAMBDA_MAX_TIMEOUT, PlanError, PlannedResource, REFERENCE, ResourceType, parsePlan } from './plan';
 
 export interface StepDeps {
@@ -125,7 +126,7 @@ function permitted(type: ResourceType, parameters: Record<string, unknown>, deps
     const name = String(parameters.FunctionName);
     const matches = (pattern: string) => (name.startsWith('arn:')
       ? arnMatches(pattern, name)
-      : pattern.split(':')[3] === deps.runRegion && arnMatches(pattern.split(':').slice(6).join(':'), name));
+      : regionOfArn(pattern) === deps.runRegion && arnMatches(pattern.split(':').slice(6).join(':'), name));
     return deps.customFunctions.some(matches) ? [] : [`the orchestrator may not invoke ${name} (allowed: ${deps.customFunctions.join(', ') || 'none'}; add it to the construct's customFunctionArns)`];
   }
   return [];
@@ -166,7 +167,7 @@ function auroraTarget(parameters: Record<string, unknown>, deps: StepDeps): { re
   const arn = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:cluster:(.+)$/.exec(given);
   if (arn) return { region: arn[1], id: arn[2], matches: (candidate) => candidate === given };
   const region = String(parameters.Region ?? deps.runRegion);
-  return { region, id: given, matches: (candidate) => candidate.endsWith(`:cluster:${given}`) && candidate.split(':')[3] === region };
+  return { region, id: given, matches: (candidate) => candidate.endsWith(`:cluster:${given}`) && regionOfArn(candidate) === region };
 }
 
 async function globalCluster(rds: RDSClient, identifier: string): Promise<GlobalCluster> {
@@ -222,7 +223,7 @@ function moveWriter(kind: 'switchover' | 'failover'): Executor {
       const targetVersion = (await describeCluster(rds, target.id))?.EngineVersion;
       // A managed move needs the same engine version on both sides; the writer's own Region may be the one down, so the global cluster's version stands in for it.
       const writerVersion = kind === 'switchover' && writerArn
-        ? ((await describeCluster(deps.rds(writerArn.split(':')[3]), writerArn.split(':')[6]).catch(() => undefined))?.EngineVersion ?? global.EngineVersion)
+        ? ((await describeCluster(deps.rds(regionOfArn(writerArn)), writerArn).catch(() => undefined))?.EngineVersion ?? global.EngineVersion)
         : global.EngineVersion;
       if (targetVersion && writerVersion && targetVersion !== writerVersion) {
         problems.push(`engine versions differ: the writer runs ${writerVersion}, ${target.id} runs ${targetVersion}; a managed ${kind} needs the same version (upgrade the secondaries first)`);
@@ -295,17 +296,15 @@ function rdsInstance(parameters: Record<string, unknown>, deps: StepDeps): { reg
 const promoteReadReplica: Executor = {
   async observe(parameters, deps) {
     const { region, id } = rdsInstance(parameters, deps);
-    const { DBInstances } = await deps.rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-    const instance = DBInstances?.[0];
+    const instance = await describeInstance(deps.rds(region), id);
     if (!instance) throw new Error(`DB instance ${id} not found in ${region}`);
     const source = instance.ReadReplicaSourceDBInstanceIdentifier;
     return { done: !source && instance.DBInstanceStatus === 'available', detail: `${id} ${instance.DBInstanceStatus}${source ? `, replica of ${source}` : ', standalone'}` };
   },
   async begin(parameters, deps) {
     const { region, id } = rdsInstance(parameters, deps);
-    const { DBInstances } = await deps.rds(region).send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
     // A re-run that finds the promotion under way (no source, not yet available) only waits.
-    if (DBInstances?.[0]?.ReadReplicaSourceDBInstanceIdentifier) await deps.rds(region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: id }));
+    if ((await describeInstance(deps.rds(region), id))?.ReadReplicaSourceDBInstanceIdentifier) await deps.rds(region).send(new PromoteReadReplicaCommand({ DBInstanceIdentifier: id }));
   },
   async assess(parameters, deps) {
     const { region, id } = rdsInstance(parameters, deps);
@@ -330,8 +329,7 @@ const waitForWriterDns: Executor = {
     const cluster = await globalCluster(deps.rds(deps.runRegion), String(parameters.GlobalClusterIdentifier));
     const writerArn = cluster.GlobalClusterMembers?.find((member) => member.IsWriter)?.DBClusterArn;
     if (!writerArn || cluster.FailoverState?.Status) return { done: false, detail: writerArn ? `${cluster.FailoverState?.Status} in flight` : 'no writer yet' };
-    const [, , , region, , , id] = writerArn.split(':');
-    const writer = await describeCluster(deps.rds(region), id);
+    const writer = await describeCluster(deps.rds(regionOfArn(writerArn)), writerArn);
     const record = await readRecord(deps.route53(), String(parameters.HostedZoneId), normalizeDnsName(String(parameters.RecordName)));
     const target = normalizeDnsName(record?.target ?? '');
     const wanted = [writer?.Endpoint, cluster.Endpoint].filter((name): name is string => Boolean(name)).map(normalizeDnsName);
@@ -420,7 +418,7 @@ const createSecondary: Executor = {
     if (!global) {
       const source = String(parameters.SourceDBClusterArn ?? '');
       if (!source) throw new Error(`global cluster ${identifier} does not exist and no SourceDBClusterArn was given to create it from`);
-      await deps.rds(source.split(':')[3]).send(new CreateGlobalClusterCommand({ GlobalClusterIdentifier: identifier, SourceDBClusterIdentifier: source }));
+      await deps.rds(regionOfArn(source)).send(new CreateGlobalClusterCommand({ GlobalClusterIdentifier: identifier, SourceDBClusterIdentifier: source }));
       return;
     }
     if (!global.GlobalClusterMembers?.some((member) => member.IsWriter)) return; // the global cluster is still taking in its writer
@@ -460,7 +458,7 @@ const createSecondary: Executor = {
     const global = await describeGlobalCluster(rds, String(parameters.GlobalClusterIdentifier));
     const source = parameters.SourceDBClusterArn as string | undefined;
     if (!global && !source) problems.push(`global cluster ${parameters.GlobalClusterIdentifier} does not exist and no SourceDBClusterArn is given to create it from`);
-    if (!global && source && !(await describeCluster(deps.rds(source.split(':')[3]), source))) problems.push(`source cluster ${source} not found`);
+    if (!global && source && !(await describeCluster(deps.rds(regionOfArn(source)), source))) problems.push(`source cluster ${source} not found`);
     const existing = await describeCluster(rds, String(parameters.DBClusterIdentifier));
     if (existing && existing.GlobalClusterIdentifier !== parameters.GlobalClusterIdentifier) problems.push(`${parameters.DBClusterIdentifier} already exists in ${region} outside global cluster ${parameters.GlobalClusterIdentifier}`);
     return problems;
@@ -494,7 +492,7 @@ const createReadReplica: Executor = {
   },
   async assess(parameters, deps) {
     const source = String(parameters.SourceDBInstanceArn);
-    const problems = (await describeInstance(deps.rds(source.split(':')[3]), source)) ? [] : [`source instance ${source} not found`];
+    const problems = (await describeInstance(deps.rds(regionOfArn(source)), source)) ? [] : [`source instance ${source} not found`];
     try {
       await createReadReplica.observe(parameters, deps);
     } catch (error) {

@@ -8,7 +8,6 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
-import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
@@ -85,10 +84,7 @@ export class DrOrchestrator extends Construct {
     const plansPath = props.plansPath ?? `/keycloak-aurora-dr/${props.name}/dr-plans`;
     const emails = props.alarmEmails ?? [];
     this.alarmTopic = alarmTopic(this, provider, `${names.stateMachine}-alarms`, emails);
-    this.approvalTopic = new SnsTopic(this, 'approvals', { provider, name: derived.approvalTopic.name });
-    emails.forEach((email, index) => {
-      new SnsTopicSubscription(this, `approval-email-${index + 1}`, { provider, topicArn: this.approvalTopic.arn, protocol: 'email', endpoint: email });
-    });
+    this.approvalTopic = alarmTopic(this, provider, derived.approvalTopic.name, emails, { topic: 'approvals', email: 'approval-email' });
     const approvalTopics = [this.approvalTopic.arn, ...(props.approvalTopicArns ?? [])];
     const customFunctions = [...(props.customFunctionArns ?? [])];
     const arnsOf = (kind: ArnKind): string[] => ({
@@ -112,8 +108,9 @@ export class DrOrchestrator extends Construct {
       Resource: [...new Set(statement.on.flatMap(arnsOf))],
       // A key is used only by RDS on the step's behalf, never directly.
       ...(statement.on.includes('kms-key') && { Condition: { StringLike: { 'kms:ViaService': 'rds.*.amazonaws.com' } } }),
-    // No custom function allowed: no statement, rather than one on no resource.
-    })).filter((statement) => statement.Resource.length > 0);
+    }))
+      // No custom function allowed: no statement, rather than one on no resource.
+      .filter((statement) => statement.Resource.length > 0);
 
     const roles: Record<string, IamRole> = {};
     const lambdaFunction = (task: string, statements: object[], environment: Record<string, string>, timeout = 60) => {

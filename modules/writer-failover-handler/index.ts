@@ -301,11 +301,14 @@ export function alarmOnFirstOccurrence(topic: SnsTopic) {
   };
 }
 
-/** An SNS topic for alarms, each address subscribed (each must confirm its subscription). */
-export function alarmTopic(scope: Construct, provider: AwsProvider, name: string, emails: readonly string[]): SnsTopic {
-  const topic = new SnsTopic(scope, 'alarms', { provider, name });
+/**
+ * An SNS topic for alarms (or other messages to people), each address subscribed (each must confirm
+ * its subscription). `ids` names the topic and its subscriptions in `scope`.
+ */
+export function alarmTopic(scope: Construct, provider: AwsProvider, name: string, emails: readonly string[], ids = { topic: 'alarms', email: 'alarm-email' }): SnsTopic {
+  const topic = new SnsTopic(scope, ids.topic, { provider, name });
   emails.forEach((email, index) => {
-    new SnsTopicSubscription(scope, `alarm-email-${index + 1}`, { provider, topicArn: topic.arn, protocol: 'email', endpoint: email });
+    new SnsTopicSubscription(scope, `${ids.email}-${index + 1}`, { provider, topicArn: topic.arn, protocol: 'email', endpoint: email });
   });
   return topic;
 }
