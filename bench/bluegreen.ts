@@ -1,18 +1,46 @@
 /**
- * Blue/green under load, on two real PostgreSQL servers on this machine:
- * the write-freeze time of the cut-over and the rate at which green catches up, while pgbench
- * writes to blue at a steady rate. Run with `bench/bluegreen [scale] [tps] [runs] [--no-row-counts]`.
+ * Blue/green under load, on two real PostgreSQL servers on this machine: the rate at which green
+ * catches up while pgbench writes to blue at a steady rate, then the write freeze of the cut-over
+ * and of the rollback, each with the writer's name moved as its last step (prod's name in a
+ * stand-in Route 53 zone that reports a change in sync after --insync-ms), and the longest gap a
+ * client that follows the name sees. Run with
+ * `bench/bluegreen [scale] [tps] [runs] [--no-row-counts] [--insync-ms=N]`.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
-import { realClock } from '../cli/aws';
+import { awsClients, realClock } from '../cli/aws';
 import { run } from '../cli/program';
-import { awsClients } from '../cli/aws';
 import { postgresBinDir, startPostgres } from '../test/postgres-harness';
+import { NAME, Zone } from '../test/route53-zone';
 
-const flags = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const inSyncMs = Number(options.find((arg) => arg.startsWith('--insync-ms='))?.split('=')[1] ?? 0);
+const flags = options.filter((arg) => !arg.startsWith('--insync-ms='));
 const [scale = 10, tps = 300, runs = 3] = process.argv.slice(2).filter((arg) => !arg.startsWith('--')).map(Number);
+
+/** prod's blue and green as the stand-in AWS account describes them (environments/prod.ts). */
+const ACCOUNT = '123456789012';
+const BLUE_ENDPOINT = 'keycloak-prod.global-7xq2ab9c.global.rds.amazonaws.com';
+const GREEN_ENDPOINT = 'keycloak-prod-eu-west-1-green.cluster-c9akciq32x1p.eu-west-1.rds.amazonaws.com';
+
+function standInAccount(): void {
+  const rds = mockClient(RDSClient);
+  const cluster = (id: string, region: string, endpoint: string) => ({
+    DBClusters: [{ DBClusterIdentifier: id, DBClusterArn: `arn:aws:rds:${region}:${ACCOUNT}:cluster:${id}`, Endpoint: endpoint, Status: 'available', GlobalClusterIdentifier: id.endsWith('-green') ? undefined : 'keycloak-prod' }],
+  });
+  rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'keycloak-prod-eu-west-1-green' }).resolves(cluster('keycloak-prod-eu-west-1-green', 'eu-west-1', GREEN_ENDPOINT));
+  for (const region of ['eu-west-1', 'eu-central-1']) {
+    rds.on(DescribeDBClustersCommand, { DBClusterIdentifier: `keycloak-prod-${region}` }).resolves(cluster(`keycloak-prod-${region}`, region, `keycloak-prod-${region}.cluster-x.${region}.rds.amazonaws.com`));
+  }
+  rds.on(DescribeGlobalClustersCommand).resolves({ GlobalClusters: [{ GlobalClusterIdentifier: 'keycloak-prod', Endpoint: BLUE_ENDPOINT, GlobalClusterMembers: [
+    { DBClusterArn: `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:keycloak-prod-eu-west-1`, IsWriter: true },
+    { DBClusterArn: `arn:aws:rds:eu-central-1:${ACCOUNT}:cluster:keycloak-prod-eu-central-1`, IsWriter: false }] }] });
+  mockClient(STSClient).on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/bench/bench`, UserId: 'bench' });
+}
 const bin = postgresBinDir();
 
 async function sql<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
@@ -38,7 +66,8 @@ async function step(env: Record<string, string>, ...args: string[]): Promise<str
 }
 
 async function once(runNumber: number) {
-  const [blue, green] = await Promise.all([startPostgres({ logical: true }), startPostgres()]);
+  // Green publishes too: the rollback window's way back to blue.
+  const [blue, green] = await Promise.all([startPostgres({ logical: true }), startPostgres({ logical: true })]);
   try {
     await sql(blue.url(), 'CREATE DATABASE bench');
     await sql(green.url(), 'CREATE DATABASE bench');
@@ -80,17 +109,30 @@ async function once(runNumber: number) {
     await slot.end();
 
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const writer = new SwitchingWriter(blueUrl);
+    const zone = new Zone(inSyncMs);
+    zone.mock();
+    zone.cname(NAME, BLUE_ENDPOINT);
+    const urls: Record<string, string> = { [BLUE_ENDPOINT]: blueUrl, [GREEN_ENDPOINT]: green.url('bench') };
+    const writer = new NameFollowingWriter(() => urls[zone.target(NAME)!]);
     const writing = writer.run();
     await writer.acknowledged(50);
-    const cut = JSON.parse(await step(env, 'cutover', '--terminate', '--json', ...flags));
-    // Keycloak moves to green once the cut-over says green is complete.
-    writer.switchTo(green.url('bench'));
+    const cutStart = performance.now();
+    const cut = JSON.parse(await step(env, 'cutover', '--terminate', '--json', '--environment', 'prod', ...flags));
+    await writer.acknowledged(50);
+    const cutEnd = performance.now();
+    load.kill('SIGTERM');
+    // Keycloak on green for a while; then everything it wrote goes back with the rollback.
+    await writer.acknowledged(500);
+    const backStart = performance.now();
+    const back = JSON.parse(await step(env, 'rollback', '--terminate', '--json', '--environment', 'prod', ...flags));
     await writer.acknowledged(50);
     writer.stop();
     await writing;
-    load.kill('SIGTERM');
-    return { run: runNumber, size, attachMs, backlogBytes, catchUpMs, catchUpRate, freezeMs: cut.writeFreezeMs as number, writerGapMs: writer.longestGapMs() };
+    return {
+      run: runNumber, size, attachMs, backlogBytes, catchUpMs, catchUpRate,
+      freezeMs: cut.writeFreezeMs as number, freezeWithNameMs: cut.writeFreezeWithNameMs as number, writerGapMs: writer.longestGapMs(cutStart, cutEnd),
+      rollbackFreezeMs: back.writeFreezeMs as number, rollbackFreezeWithNameMs: back.writeFreezeWithNameMs as number, rollbackGapMs: writer.longestGapMs(backStart, performance.now()),
+    };
   } finally {
     blue.stop();
     green.stop();
@@ -98,23 +140,16 @@ async function once(runNumber: number) {
 }
 
 /**
- * A client that writes one row after another on blue, as fast as blue acknowledges, and moves to green
- * when told: its longest gap between two acknowledged writes is the freeze as a writer sees it.
+ * A client that writes one row after another, as fast as the database acknowledges, through the
+ * writer's name: it looks the name up again each time it (re)connects, as a pool does. Its longest
+ * gap between two acknowledged writes is the freeze as a client of the name sees it.
  */
-class SwitchingWriter {
-  private url: string;
+class NameFollowingWriter {
   private running = true;
   private readonly acks: number[] = [];
   private waiters: { count: number; resolve: () => void }[] = [];
 
-  constructor(url: string) {
-    this.url = url;
-  }
-
-  switchTo(url: string): void {
-    this.url = url;
-    this.client?.end().catch(() => undefined);
-  }
+  constructor(private readonly resolveName: () => string) {}
 
   stop(): void {
     this.running = false;
@@ -125,26 +160,27 @@ class SwitchingWriter {
     return new Promise((resolve) => this.waiters.push({ count, resolve }));
   }
 
-  longestGapMs(): number {
-    return Math.max(...this.acks.slice(1).map((at, i) => at - this.acks[i]));
+  /** The longest gap between two acknowledged writes that ends within [from, to]. */
+  longestGapMs(from: number, to: number): number {
+    return Math.max(...this.acks.slice(1).map((at, i) => (at >= from && at <= to ? at - this.acks[i] : 0)));
   }
 
   private client?: Client;
 
   async run(): Promise<void> {
     while (this.running) {
-      const url = this.url;
       try {
-        this.client = new Client({ connectionString: url });
+        this.client = new Client({ connectionString: this.resolveName() });
         this.client.on('error', () => undefined);
         await this.client.connect();
-        while (this.running && url === this.url) {
+        while (this.running) {
           await this.client.query('INSERT INTO pgbench_history (tid, bid, aid, delta, mtime) VALUES (1, 1, 1, 0, now())');
           this.acks.push(performance.now());
           this.waiters = this.waiters.filter((w) => (this.acks.length >= w.count ? (w.resolve(), false) : true));
         }
       } catch {
-        // Terminated or refused by blue during the freeze: try again, on green once told.
+        // Ended, refused (read-only, fenced, closed) during a freeze: connect again through the name.
+        await new Promise((resolve) => setTimeout(resolve, 20));
       } finally {
         await this.client?.end().catch(() => undefined);
       }
@@ -153,7 +189,9 @@ class SwitchingWriter {
 }
 
 async function main() {
-  console.log(`blue/green on PostgreSQL 15, two local servers, pgbench scale ${scale}, steady load ${tps} tps (4 clients), ${runs} runs${flags.length ? `, cutover ${flags.join(' ')}` : ''}`);
+  standInAccount();
+  console.log(`blue/green on PostgreSQL 15, two local servers, pgbench scale ${scale}, steady load ${tps} tps (4 clients), ${runs} runs${flags.length ? `, cutover ${flags.join(' ')}` : ''}; ` +
+    `the name in a stand-in Route 53 zone, in sync ${inSyncMs} ms after a change (the CLI polls every second)`);
   const results = [];
   for (let i = 1; i <= runs; i++) {
     const result = await once(i);
@@ -161,13 +199,15 @@ async function main() {
     console.log(
       `run ${i}: database ${result.size}; attach (copy + subscribe) ${(result.attachMs / 1000).toFixed(1)} s; ` +
         `backlog ${(result.backlogBytes / 1024 / 1024).toFixed(1)} MiB caught up in ${(result.catchUpMs / 1000).toFixed(1)} s ` +
-        `(${(result.catchUpRate / 1024 / 1024).toFixed(1)} MiB/s); cut-over write freeze ${result.freezeMs} ms reported, ` +
-        `${result.writerGapMs.toFixed(0)} ms longest gap between two writes a client saw (blue, then green)`,
+        `(${(result.catchUpRate / 1024 / 1024).toFixed(1)} MiB/s); cut-over write freeze ${result.freezeMs} ms, ${result.freezeWithNameMs} ms with the name in sync, ` +
+        `${result.writerGapMs.toFixed(0)} ms longest gap a client of the name saw; rollback ${result.rollbackFreezeMs} ms, ${result.rollbackFreezeWithNameMs} ms with the name, ${result.rollbackGapMs.toFixed(0)} ms seen`,
     );
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   console.log(
-    `median: write freeze ${median(results.map((r) => r.freezeMs))} ms reported, ${median(results.map((r) => r.writerGapMs)).toFixed(0)} ms seen by a writer; catch-up ${(median(results.map((r) => r.catchUpRate)) / 1024 / 1024).toFixed(1)} MiB/s; attach ${(median(results.map((r) => r.attachMs)) / 1000).toFixed(1)} s`,
+    `median: cut-over freeze ${median(results.map((r) => r.freezeMs))} ms, ${median(results.map((r) => r.freezeWithNameMs))} ms with the name, ${median(results.map((r) => r.writerGapMs)).toFixed(0)} ms seen through the name; ` +
+      `rollback ${median(results.map((r) => r.rollbackFreezeMs))} ms, ${median(results.map((r) => r.rollbackFreezeWithNameMs))} ms with the name, ${median(results.map((r) => r.rollbackGapMs)).toFixed(0)} ms seen; ` +
+      `catch-up ${(median(results.map((r) => r.catchUpRate)) / 1024 / 1024).toFixed(1)} MiB/s; attach ${(median(results.map((r) => r.attachMs)) / 1000).toFixed(1)} s`,
   );
 }
 

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AwsClients, Clock } from './aws';
-import { abort, attach, attachClone, blueGreenNames, check, cutover, lag, prepare } from './bluegreen/steps';
-import type { BlueGreenContext } from './bluegreen/steps';
+import { abort, attach, attachClone, blueGreenNames, check, cutover, endRollback, lag, prepare, rollback } from './bluegreen/steps';
+import type { BlueGreenContext, CutoverOptions } from './bluegreen/steps';
 import { CliError, ExitCode } from './errors';
 import type { Io } from './output';
 
@@ -159,35 +159,45 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
       options.clone || options.cloneLsn ? attachClone(context({}), { cloneLsn: options.cloneLsn }) : attach(context({})));
   bluegreen.command('lag').description('bytes behind, and time since green last confirmed').addOption(json)
     .action(async (options: { json?: boolean }) => void (await lag(context(options))));
-  bluegreen.command('cutover').description('freeze blue, catch up, copy sequences, compare rows, drop the subscription')
-    .option('--terminate', 'end the sessions still using blue instead of refusing')
-    .option('--timeout <seconds>', 'how long green may take to catch up', positive('seconds'), 60)
+  type SwitchFlags = { terminate?: boolean; timeout: number; json?: boolean; rowCounts: boolean; maxLagBytes: number; maxTransactionSeconds: number; environment?: string };
+  /** `cutover` and `rollback`: the same freeze in opposite directions, then (with --environment) the writer's name. */
+  const switchCommand = (name: string, description: string, from: 'blue' | 'green', to: 'blue' | 'green') => bluegreen.command(name).description(description)
+    .option('--terminate', `end the sessions still using ${from} instead of refusing`)
+    .option('--timeout <seconds>', `how long ${to} may take to catch up`, positive('seconds'), 60)
     .option('--no-row-counts', 'do not compare every table\'s row count under the freeze (it reads every table on both sides)')
-    .option('--max-lag-bytes <bytes>', 'refuse to freeze while green is further behind', positive('bytes'), 64 * 1024 * 1024)
-    .option('--max-transaction-seconds <seconds>', 'refuse to freeze while a transaction on blue is older', positive('seconds'), 60)
-    .option('--environment <name>', 'as the last step, point this environment\'s writer DNS name at green, pinned, and wait until Route 53 has it in sync')
-    .addOption(json)
-    .action(async (options: { terminate?: boolean; timeout: number; json?: boolean; rowCounts: boolean; maxLagBytes: number; maxTransactionSeconds: number; environment?: string }) => {
-      // The environment is read before anything changes, so a mistyped one stops the cut-over before the freeze.
-      const { loadEnvironment, environmentInputs } = await import('./environment');
-      const operated = options.environment ? loadEnvironment(options.environment, environmentInputs(runtime.env, program.opts().environments)) : undefined;
-      const result = await cutover(context(options), {
-        terminate: Boolean(options.terminate), timeoutMs: options.timeout * 1000, countRows: options.rowCounts, maxLagBytes: options.maxLagBytes, maxTransactionSeconds: options.maxTransactionSeconds,
-        movesName: Boolean(operated),
-      });
-      if (!operated) return;
-      const { pointNameAtGreen } = await import('./commands/writer-dns');
-      let name;
-      try {
-        name = await pointNameAtGreen(operated, deps, io, options.timeout * 1000);
-      } catch (error) {
-        if (error instanceof CliError) throw new CliError(`${error.message}. The data cut-over is complete (green holds every write, blue is closed): run the same cutover again to move the name`, error.exitCode);
-        throw error;
-      }
-      const freezeWithName = result.writeFreezeMs + (name.changed ? name.inSyncAfterMs : 0);
-      if (options.json) io.out(JSON.stringify({ ...result, writerName: name, writeFreezeWithNameMs: freezeWithName }));
-      else io.out(`${name.name} ${name.changed ? `names green (${name.target}), in sync after ${name.inSyncAfterMs} ms` : 'already named green'}; pinned, so the writer-DNS handlers keep it there`);
+    .option('--max-lag-bytes <bytes>', `refuse to freeze while ${to} is further behind`, positive('bytes'), 64 * 1024 * 1024)
+    .option('--max-transaction-seconds <seconds>', `refuse to freeze while a transaction on ${from} is older`, positive('seconds'), 60)
+    .option('--environment <name>', `as the last step, point this environment's writer DNS name at ${to} and wait until Route 53 has it in sync`)
+    .addOption(json);
+  async function switchWrites<T extends { writeFreezeMs: number }>(options: SwitchFlags, to: 'blue' | 'green', moveData: (options: CutoverOptions) => Promise<T>): Promise<void> {
+    // The environment is read before anything changes, so a mistyped one stops the step before the freeze.
+    const { loadEnvironment, environmentInputs } = await import('./environment');
+    const operated = options.environment ? loadEnvironment(options.environment, environmentInputs(runtime.env, program.opts().environments)) : undefined;
+    const result = await moveData({
+      terminate: Boolean(options.terminate), timeoutMs: options.timeout * 1000, countRows: options.rowCounts, maxLagBytes: options.maxLagBytes, maxTransactionSeconds: options.maxTransactionSeconds,
+      movesName: Boolean(operated),
     });
+    if (!operated) return;
+    const { pointNameAtBlue, pointNameAtGreen } = await import('./commands/writer-dns');
+    let name;
+    try {
+      name = await (to === 'green' ? pointNameAtGreen : pointNameAtBlue)(operated, deps, io, options.timeout * 1000);
+    } catch (error) {
+      if (error instanceof CliError) throw new CliError(`${error.message}. The data moved (${to} holds every write, and the other side is fenced): run the same command again to move the name`, error.exitCode);
+      throw error;
+    }
+    const freezeWithName = result.writeFreezeMs + (name.changed ? name.inSyncAfterMs : 0);
+    if (options.json) io.out(JSON.stringify({ ...result, writerName: name, writeFreezeWithNameMs: freezeWithName }));
+    else io.out(`${name.name} ${name.changed ? `names ${to} (${name.target}), in sync after ${name.inSyncAfterMs} ms` : `already named ${to}`}; ${to === 'green' ? 'pinned, so the writer-DNS handlers keep it there' : 'unpinned: the writer-DNS handlers keep it on blue\'s writer'}`);
+  }
+  switchCommand('cutover', 'freeze blue, catch up, copy sequences, compare rows, fence blue (receiving green\'s writes for a rollback unless --no-rollback)', 'blue', 'green')
+    .option('--no-rollback', 'close blue for good instead of opening a rollback window (blue then receives none of green\'s writes)')
+    .action(async (options: SwitchFlags & { rollback: boolean }) =>
+      switchWrites(options, 'green', (switchOptions) => cutover(context(options), { ...switchOptions, rollbackWindow: options.rollback })));
+  switchCommand('rollback', 'in the rollback window: freeze green, catch blue up, copy sequences, compare rows, give blue its writes back and close green', 'green', 'blue')
+    .action(async (options: SwitchFlags) => switchWrites(options, 'blue', (switchOptions) => rollback(context(options), switchOptions)));
+  bluegreen.command('end-rollback').description('end the rollback window, keeping green: blue stops receiving green\'s writes and is closed; green\'s slot goes')
+    .action(async () => endRollback(context({})));
   bluegreen.command('abort').description('before cut-over: remove subscription, slot, publication and user; blue takes writes')
     .action(async () => abort(context({})));
 
@@ -226,6 +236,7 @@ function bluegreenContext(runtime: Runtime, json: boolean): BlueGreenContext {
     greenUrl: required('BLUEGREEN_GREEN_URL'),
     adminDatabase: env.BLUEGREEN_ADMIN_DATABASE || 'postgres',
     blueHostForGreen: env.BLUEGREEN_BLUE_HOST_FOR_GREEN,
+    greenHostForBlue: env.BLUEGREEN_GREEN_HOST_FOR_BLUE,
     replicationPassword: env.BLUEGREEN_REPLICATION_PASSWORD,
     names: blueGreenNames(env.BLUEGREEN_NAME, env.BLUEGREEN_REPLICATION_USER),
     pgBinDir: env.BLUEGREEN_PG_BINDIR ?? '/usr/lib/postgresql/15/bin',

@@ -1,5 +1,5 @@
 import { lockKey } from '../cli/bluegreen/copy';
-import { formatMarker, parseMarker } from '../cli/bluegreen/marker';
+import { formatMarker, formatRolledBack, rolledBackAt, parseMarker } from '../cli/bluegreen/marker';
 import { sequenceTarget } from '../cli/bluegreen/sequences';
 
 describe('sequenceTarget', () => {
@@ -24,16 +24,39 @@ describe('sequenceTarget', () => {
 });
 
 describe('cut-over marker', () => {
-  test('round-trips both states', () => {
-    const frozen = { state: 'frozen', name: 'keycloak_bluegreen', frozenSince: '2026-12-01T10:00:00.000000Z' } as const;
-    const done = { ...frozen, state: 'cut-over', cutOverAt: '2026-12-01T10:00:01.500000Z' } as const;
-    expect(formatMarker(frozen)).toBe('keycloak-aurora-dr bluegreen keycloak_bluegreen: frozen since 2026-12-01T10:00:00.000000Z');
-    expect(parseMarker(formatMarker(frozen))).toEqual(frozen);
-    expect(parseMarker(formatMarker(done))).toEqual(done);
+  const frozen = { state: 'frozen', name: 'keycloak_bluegreen', frozenSince: '2026-12-01T10:00:00.000Z' } as const;
+  const cutOver = { ...frozen, state: 'cut-over', cutOverAt: '2026-12-01T10:00:01.500Z', rollbackOpen: false } as const;
+  const windowOpen = { ...cutOver, rollbackOpen: true } as const;
+  const rollingBack = { state: 'rolling-back', name: 'keycloak_bluegreen', frozenSince: frozen.frozenSince, cutOverAt: cutOver.cutOverAt, rollingBackSince: '2026-12-01T11:00:00.000Z' } as const;
+
+  test.each([frozen, cutOver, windowOpen, rollingBack])('round-trips $state (rollback open: $rollbackOpen)', (marker) => {
+    expect(parseMarker(formatMarker(marker))).toEqual(marker);
   });
 
-  test.each([null, undefined, '', 'Keycloak production database', 'keycloak-aurora-dr bluegreen X: frozen since now'])('%p is no marker', (comment) => {
+  test('reads as a sentence in the database comment', () => {
+    expect(formatMarker(frozen)).toBe('keycloak-aurora-dr bluegreen keycloak_bluegreen: frozen since 2026-12-01T10:00:00.000Z');
+    expect(formatMarker(windowOpen)).toBe('keycloak-aurora-dr bluegreen keycloak_bluegreen: cut over at 2026-12-01T10:00:01.500Z with rollback open, frozen since 2026-12-01T10:00:00.000Z');
+    expect(formatMarker(rollingBack)).toMatch(/: rolling back since 2026-12-01T11:00:00.000Z, cut over at .* with rollback open, frozen since /);
+  });
+
+  test('a marker written before rollback windows existed is a cut-over with the window closed', () => {
+    expect(parseMarker('keycloak-aurora-dr bluegreen keycloak_bluegreen: cut over at 2026-12-01T10:00:01.5Z, frozen since 2026-12-01T10:00:00Z')).toMatchObject({ state: 'cut-over', rollbackOpen: false });
+  });
+
+  test.each([
+    null, undefined, '', 'Keycloak production database', 'keycloak-aurora-dr bluegreen X: frozen since now',
+    // A rollback is only ever of a cut-over whose window was open.
+    'keycloak-aurora-dr bluegreen k: rolling back since a, cut over at b, frozen since c',
+    'keycloak-aurora-dr bluegreen k: rolling back since a, frozen since c',
+  ])('%p is no marker', (comment) => {
     expect(parseMarker(comment)).toBeUndefined();
+  });
+
+  test('green says when a rollback moved everything it held to blue, for that run only', () => {
+    expect(rolledBackAt(formatRolledBack('keycloak_bluegreen', '2026-12-01T11:00:02.000Z'), 'keycloak_bluegreen')).toBe('2026-12-01T11:00:02.000Z');
+    expect(rolledBackAt(formatRolledBack('other_run', '2026-12-01T11:00:02.000Z'), 'keycloak_bluegreen')).toBeUndefined();
+    expect(rolledBackAt(formatMarker(windowOpen), 'keycloak_bluegreen')).toBeUndefined();
+    expect(rolledBackAt(null, 'keycloak_bluegreen')).toBeUndefined();
   });
 });
 

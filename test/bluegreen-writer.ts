@@ -121,7 +121,8 @@ export class Writer {
         await this.writeOnce(client, i);
       } catch (error) {
         const message = (error as Error).message;
-        if (!/read-only transaction|terminat|not currently accepting|ECONNREFUSED|Connection terminated|connection|shutdown/i.test(message)) this.unexpected.push(message);
+        // Refusals of a frozen or fenced side, and the ends of connections a step ends or refuses.
+        if (!/read-only transaction|only through bluegreen rollback|terminat|not currently accepting|ECONNREFUSED|Connection terminated|connection|shutdown/i.test(message)) this.unexpected.push(message);
         await client?.end().catch(() => undefined);
         client = undefined;
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -181,25 +182,25 @@ async function rowsOf(url: string, text: string): Promise<Record<string, unknown
   }
 }
 
-/** Everything `writers` saw acknowledged that green does not hold, one line per difference. */
-export async function missingOnGreen(greenUrl: string, writers: readonly Writer[]): Promise<string[]> {
+/** Everything `writers` saw acknowledged that the database at `url` does not hold, one line per difference. */
+export async function missingOn(url: string, writers: readonly Writer[]): Promise<string[]> {
   const missing: string[] = [];
-  const events = new Set((await rowsOf(greenUrl, 'SELECT id FROM event')).map((row) => Number(row.id)));
-  const realms = new Map((await rowsOf(greenUrl, 'SELECT id, updated FROM realm')).map((row) => [Number(row.id), Number(row.updated)]));
-  const clients = new Set((await rowsOf(greenUrl, 'SELECT id FROM kc.client')).map((row) => String(row.id)));
-  const attributes = new Set((await rowsOf(greenUrl, 'SELECT client_id FROM kc.client_attribute')).map((row) => String(row.client_id)));
-  const logins = new Map((await rowsOf(greenUrl, 'SELECT id, note FROM login_log')).map((row) => [Number(row.id), String(row.note)]));
-  const sessions = new Map((await rowsOf(greenUrl, 'SELECT id, "lastSeen" FROM "UserSession"')).map((row) => [String(row.id), Number(row.lastSeen)]));
+  const events = new Set((await rowsOf(url, 'SELECT id FROM event')).map((row) => Number(row.id)));
+  const realms = new Map((await rowsOf(url, 'SELECT id, updated FROM realm')).map((row) => [Number(row.id), Number(row.updated)]));
+  const clients = new Set((await rowsOf(url, 'SELECT id FROM kc.client')).map((row) => String(row.id)));
+  const attributes = new Set((await rowsOf(url, 'SELECT client_id FROM kc.client_attribute')).map((row) => String(row.client_id)));
+  const logins = new Map((await rowsOf(url, 'SELECT id, note FROM login_log')).map((row) => [Number(row.id), String(row.note)]));
+  const sessions = new Map((await rowsOf(url, 'SELECT id, "lastSeen" FROM "UserSession"')).map((row) => [String(row.id), Number(row.lastSeen)]));
   for (const writer of writers) {
     for (const id of writer.events) if (!events.has(id)) missing.push(`event ${id}`);
-    for (const [id, updated] of writer.realmUpdates) if ((realms.get(id) ?? -1) < updated) missing.push(`realm ${id} update ${updated} (green ${realms.get(id)})`);
+    for (const [id, updated] of writer.realmUpdates) if ((realms.get(id) ?? -1) < updated) missing.push(`realm ${id} update ${updated} (found ${realms.get(id)})`);
     for (const id of writer.createdRealms) {
       const client = writer.clientsOfRealm.get(id)!;
       if (writer.deletedRealms.has(id)) {
         if (realms.has(id) || clients.has(client) || attributes.has(client)) missing.push(`delete of realm ${id} (and its cascade)`);
       } else if (!realms.has(id) || (client && (!clients.has(client) || !attributes.has(client)))) missing.push(`realm ${id} with its client`);
     }
-    for (const [id, note] of writer.logins) if (logins.get(id) !== note) missing.push(`login ${id} (green ${logins.get(id)})`);
+    for (const [id, note] of writer.logins) if (logins.get(id) !== note) missing.push(`login ${id} (found ${logins.get(id)})`);
     for (const [id, lastSeen] of writer.sessions) if ((sessions.get(id) ?? -1) < lastSeen) missing.push(`session ${id} lastSeen ${lastSeen}`);
   }
   return missing;

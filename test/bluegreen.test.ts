@@ -12,7 +12,7 @@ import { awsClients, realClock } from '../cli/aws';
 import { STEP_LOCK_CLASS, lockKey } from '../cli/bluegreen/copy';
 import { ExitCode } from '../cli/errors';
 import { run } from '../cli/program';
-import { FIXES, GATE, KEYCLOAK_LIKE_SCHEMA, Writer, missingOnGreen } from './bluegreen-writer';
+import { FIXES, GATE, KEYCLOAK_LIKE_SCHEMA, Writer, missingOn } from './bluegreen-writer';
 import { PostgresServer, clonePostgres, freePort, postgresBinDir, startPostgres } from './postgres-harness';
 
 const root = join(__dirname, '..');
@@ -80,10 +80,13 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
   let env: Record<string, string>;
   let writer: Writer;
   const stubborn: Writer[] = [];
+  /** prod's writer zone from the cut-over on: the name moves to green there, and back at the rollback. */
+  const zone = new Zone();
   const bluegreen = (...args: string[]) => bluegreenIn(env, args);
 
   beforeAll(async () => {
-    [blue, green] = await Promise.all([startPostgres({ logical: true, settings: { max_prepared_transactions: '4' } }), startPostgres()]);
+    // Green publishes too: the rollback window's way back.
+    [blue, green] = await Promise.all([startPostgres({ logical: true, settings: { max_prepared_transactions: '4' } }), startPostgres({ logical: true })]);
     await query(blue.url(), 'CREATE DATABASE keycloak');
     await query(green.url(), 'CREATE DATABASE keycloak');
     env = {
@@ -279,7 +282,6 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
     await writer.acknowledge(5);
 
     // The name still leads to blue: the killed run never reached the name step.
-    const zone = new Zone();
     zone.mock();
     zone.cname(NAME, GLOBAL_ENDPOINT);
     const greenArn = `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:keycloak-prod-eu-west-1-green`;
@@ -299,7 +301,7 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
     });
     expect({ code, err }).toMatchObject({ code: ExitCode.ok });
     const result = JSON.parse(out);
-    expect(result).toMatchObject({ sequencesCopied: 5, tablesCompared: 11 });
+    expect(result).toMatchObject({ sequencesCopied: 5, tablesCompared: 11, rollbackOpen: true });
     // Frozen since the killed run: what writers saw, not this run's own time.
     expect(new Date(result.frozenSince).getTime()).toBeGreaterThanOrEqual(killedAt - 1000);
     expect(new Date(result.frozenSince).getTime()).toBeLessThan(rerunStart);
@@ -324,12 +326,15 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
     expect(zone.changes).toHaveLength(1);
     rdsMock.restore();
 
-    // Nobody can commit on blue any more: its database takes no connection.
-    await expect(query(blue.url('keycloak'), "INSERT INTO audit (note) VALUES ('late')")).rejects.toThrow(/database "keycloak" is not currently accepting connections/);
+    // Nobody can commit on blue any more: it is read-only, and fenced against a client that turns that off.
+    await expect(query(blue.url('keycloak'), "INSERT INTO audit (note) VALUES ('late')")).rejects.toThrow(/read-only transaction/);
+    await expect(query(blue.url('keycloak'), "BEGIN READ WRITE; INSERT INTO audit (note) VALUES ('late'); COMMIT"))
+      .rejects.toThrow(/blue was cut over to green at .*; it takes writes again only through bluegreen rollback/);
+    await expect(query(blue.url('keycloak'), "BEGIN READ WRITE; TRUNCATE kc.client_attribute; COMMIT")).rejects.toThrow(/only through bluegreen rollback/);
     await writer.stop();
     for (const late of stubborn) await late.stop();
     expect(stubborn[0].count).toBeGreaterThanOrEqual(5);
-    expect(await missingOnGreen(green.url('keycloak'), [writer, ...stubborn])).toEqual([]);
+    expect(await missingOn(green.url('keycloak'), [writer, ...stubborn])).toEqual([]);
     expect([...writer.unexpected, ...stubborn.flatMap((w) => w.unexpected)]).toEqual([]);
   }, 180_000);
 
@@ -345,24 +350,83 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
     expect((Number(realm.id) - 100) % 7).toBe(0);
   });
 
-  test('after cut-over subscription, slot, publication and user are gone, rows match, a re-run says so and abort refuses', async () => {
+  test('after cut-over blue no longer publishes but receives green\'s writes; a re-run says so, abort and prepare refuse', async () => {
     expect(await query(green.url('keycloak'), 'SELECT subname FROM pg_subscription')).toEqual([]);
     expect(await query(blue.url(), 'SELECT slot_name FROM pg_replication_slots')).toEqual([]);
     expect(await query(blue.url(), "SELECT rolname FROM pg_roles WHERE rolname = 'keycloak_replicator'")).toEqual([]);
-    await expect(bluegreen('cutover')).resolves.toMatchObject({ code: ExitCode.ok, err: expect.stringMatching(/the cut-over completed at /) });
-    await expect(bluegreen('abort')).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/the cut-over completed at .*abort would give blue its writes back beside green/) });
-    await expect(bluegreen('prepare')).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/blue was cut over to green at .* and is retired/) });
-
-    await reopen(blue);
     expect(await query(blue.url('keycloak'), 'SELECT pubname FROM pg_publication')).toEqual([]);
-    for (const table of ['realm', 'event', 'audit', 'login_log', 'kc.client', 'kc.client_attribute', '"UserSession"', 'cache_entry']) {
-      const [onBlue, onGreen] = await Promise.all([
-        query(blue.url('keycloak'), `SELECT count(*)::int AS n FROM ${table}`),
-        query(green.url('keycloak'), `SELECT count(*)::int AS n FROM ${table}`),
-      ]);
-      expect({ table, n: onGreen[0].n }).toEqual({ table, n: onBlue[0].n + (table === 'realm' || table === 'event' ? 1 : 0) });
-    }
+    expect(await query(blue.url('keycloak'), 'SELECT subname, subenabled FROM pg_subscription')).toEqual([{ subname: 'keycloak_bluegreen_back', subenabled: true }]);
+    expect(await query(green.url(), 'SELECT slot_name FROM pg_replication_slots')).toEqual([{ slot_name: 'keycloak_bluegreen_back' }]);
+    await expect(bluegreen('cutover')).resolves.toMatchObject({ code: ExitCode.ok, err: expect.stringMatching(/the cut-over completed at .*\nrollback window open: blue receives every write green takes/) });
+    await expect(bluegreen('abort')).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/the cut-over completed at .*abort would give blue its writes back beside green: rollback moves them back/) });
+    await expect(bluegreen('prepare')).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/blue was cut over to green at .* and is retired/) });
+    const lagged = await bluegreen('lag', '--json');
+    expect(JSON.parse(lagged.out)).toMatchObject({ direction: 'green to blue', slot: 'keycloak_bluegreen_back', active: true });
+
+    // The rows the test before wrote on green reach blue, and nothing else differs.
+    const tables = ['realm', 'event', 'ticket', 'audit', 'login_log', 'kc.client', 'kc.client_attribute', '"UserSession"', 'cache_entry'];
+    const counts = (url: string) => Promise.all(tables.map(async (table) => `${table} ${(await query(url, `SELECT count(*)::int AS n FROM ${table}`))[0].n}`));
+    await until('blue to apply green\'s writes', async () => JSON.stringify(await counts(blue.url('keycloak'))) === JSON.stringify(await counts(green.url('keycloak'))));
   });
+
+  test('rollback after writes on green, killed twice on the way, keeps every write acknowledged on either side and moves the name back', async () => {
+    // Keycloak on green: writes acknowledged there must all reach blue.
+    const onGreen = new Writer(green.url('keycloak'), { name: 'on-green' });
+    onGreen.start();
+    await onGreen.acknowledge(40);
+    const markerOnBlue = async () => (await query(blue.url(), "SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = 'keycloak'"))[0].c;
+
+    const first = bluegreenKilledAt(env, 'rollback:after-lock', 'rollback', '--terminate');
+    expect(first.signal).toBe('SIGKILL');
+    expect(await markerOnBlue()).toMatch(/^keycloak-aurora-dr bluegreen keycloak_bluegreen: rolling back since \S+, cut over at \S+ with rollback open, frozen since \S+$/);
+    // Green is read-only for the writer's new sessions; its old one was ended.
+    await expect(query(green.url('keycloak'), "INSERT INTO audit (note) VALUES ('frozen')")).rejects.toThrow(/read-only transaction/);
+    await expect(bluegreen('cutover')).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/a rollback froze green at .*: run rollback again to complete it, or end-rollback to stay on green/) });
+
+    const second = bluegreenKilledAt(env, 'rollback:after-green', 'rollback', '--terminate');
+    expect(second.signal).toBe('SIGKILL');
+    // Green's part is done (closed, and says so); blue is still fenced until its own transaction.
+    await expect(query(green.url('keycloak'), 'SELECT 1')).rejects.toThrow(/not currently accepting connections/);
+    expect((await query(green.url(), "SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = 'keycloak'"))[0].c).toMatch(/rolled back to blue at /);
+    await expect(query(blue.url('keycloak'), "BEGIN READ WRITE; INSERT INTO audit (note) VALUES ('early'); COMMIT")).rejects.toThrow(/only through bluegreen rollback/);
+    await expect(bluegreen('end-rollback')).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/the rollback moved all of green's writes to blue and closed green at .*: run rollback again/) });
+
+    // The last run completes and moves the name back to blue's writer (the global writer endpoint), unpinned.
+    const blueArn = `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:keycloak-prod-eu-west-1`;
+    const rdsMock = mockClient(RDSClient);
+    rdsMock.on(DescribeGlobalClustersCommand).resolves({ GlobalClusters: [{ GlobalClusterIdentifier: 'keycloak-prod', Endpoint: GLOBAL_ENDPOINT, GlobalClusterMembers: [
+      { DBClusterArn: blueArn, IsWriter: true }, { DBClusterArn: `arn:aws:rds:eu-central-1:${ACCOUNT}:cluster:keycloak-prod-eu-central-1`, IsWriter: false }] }] });
+    rdsMock.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'keycloak-prod-eu-west-1' }).resolves({ DBClusters: [{ DBClusterIdentifier: 'keycloak-prod-eu-west-1', DBClusterArn: blueArn, Status: 'available', Endpoint: 'keycloak-prod-eu-west-1.cluster-x.eu-west-1.rds.amazonaws.com', GlobalClusterIdentifier: 'keycloak-prod' }] });
+    rdsMock.on(DescribeDBClustersCommand, { DBClusterIdentifier: 'keycloak-prod-eu-central-1' }).resolves({ DBClusters: [{ DBClusterIdentifier: 'keycloak-prod-eu-central-1', DBClusterArn: `arn:aws:rds:eu-central-1:${ACCOUNT}:cluster:keycloak-prod-eu-central-1`, Status: 'available', Endpoint: 'keycloak-prod-eu-central-1.cluster-x.eu-central-1.rds.amazonaws.com', GlobalClusterIdentifier: 'keycloak-prod' }] });
+    expect(zone.pin(NAME)).toContain('by=bluegreen cutover');
+    const { code, out, err } = await bluegreenIn(env, ['rollback', '--terminate', '--json', '--environment', 'prod']);
+    rdsMock.restore();
+    expect({ code, err }).toMatchObject({ code: ExitCode.ok });
+    const result = JSON.parse(out);
+    expect(result.writerName).toMatchObject({ name: NAME, target: GLOBAL_ENDPOINT, changed: true });
+    expect(result.writeFreezeMs).toBe(new Date(result.rolledBackAt).getTime() - new Date(result.frozenSince).getTime());
+    expect(zone.target(NAME)).toBe(GLOBAL_ENDPOINT);
+    expect(zone.pin(NAME)).toBeUndefined();
+
+    await onGreen.stop();
+    expect(onGreen.unexpected).toEqual([]);
+    expect(await missingOn(blue.url('keycloak'), [writer, ...stubborn, onGreen])).toEqual([]);
+    // Blue takes writes again, and hands out sequence values beyond every one green handed out.
+    const [ticket] = await query(blue.url('keycloak'), 'INSERT INTO ticket DEFAULT VALUES RETURNING id, countdown');
+    expect(Number(ticket.id)).toBeGreaterThan(onGreen.maxTicket);
+    expect(Number(ticket.countdown)).toBeLessThan(onGreen.minCountdown);
+    const [realm] = await query(blue.url('keycloak'), "INSERT INTO realm (name) VALUES ('back on blue') RETURNING id");
+    expect(Number(realm.id)).toBeGreaterThan(Math.max(...onGreen.createdRealms));
+    expect(await markerOnBlue()).toBeNull();
+    expect(await query(blue.url('keycloak'), 'SELECT subname FROM pg_subscription')).toEqual([]);
+    expect(await query(blue.url('keycloak'), "SELECT nspname FROM pg_namespace WHERE nspname = 'keycloak_bluegreen_fence'")).toEqual([]);
+    expect(await query(green.url(), 'SELECT slot_name FROM pg_replication_slots')).toEqual([]);
+    await expect(query(green.url('keycloak'), 'SELECT 1')).rejects.toThrow(/not currently accepting connections/);
+
+    // Repeatable, and nothing is left to end.
+    await expect(bluegreen('rollback')).resolves.toMatchObject({ code: ExitCode.ok, err: expect.stringMatching(/the rollback completed at /) });
+    await expect(bluegreen('end-rollback')).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/there is no rollback window to end/) });
+  }, 240_000);
 });
 
 describe('bluegreen failures: one line, the exit code, and the state left', () => {
@@ -371,7 +435,7 @@ describe('bluegreen failures: one line, the exit code, and the state left', () =
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    [blue, green] = await Promise.all([startPostgres({ logical: true }), startPostgres()]);
+    [blue, green] = await Promise.all([startPostgres({ logical: true }), startPostgres({ logical: true })]);
     await query(blue.url(), 'CREATE DATABASE spare');
     await query(green.url(), 'CREATE DATABASE spare');
     await query(blue.url('spare'), "CREATE TABLE item (id serial PRIMARY KEY, v text); INSERT INTO item (v) VALUES ('a')");
@@ -436,7 +500,7 @@ describe('bluegreen failures: one line, the exit code, and the state left', () =
     await query(green.url(), 'DROP DATABASE spare');
     await query(green.url(), 'CREATE DATABASE spare');
     expect((await bluegreenIn(env, ['attach'])).code).toBe(ExitCode.ok);
-    const killed = bluegreenKilledAt(env, 'cutover:after-disallow', 'cutover', '--terminate');
+    const killed = bluegreenKilledAt(env, 'cutover:after-disallow', 'cutover', '--terminate', '--no-rollback');
     expect(killed.signal).toBe('SIGKILL');
     await expect(query(blue.url('spare'), 'SELECT 1')).rejects.toThrow(/not currently accepting connections/);
     await expect(bluegreenIn(env, ['abort'])).resolves.toMatchObject({ code: ExitCode.ok });
@@ -459,6 +523,24 @@ describe('bluegreen failures: one line, the exit code, and the state left', () =
     expect(await query(green.url('spare'), 'SELECT subname FROM pg_subscription')).toEqual([]);
     expect(await query(blue.url(), 'SELECT slot_name FROM pg_replication_slots')).toEqual([]);
     expect(await query(green.url('spare'), 'SELECT v FROM item ORDER BY id')).toEqual([{ v: 'a' }, { v: 'b' }, { v: 'c' }]);
+  }, 60_000);
+
+  test('end-rollback keeps green: blue stops receiving its writes and is closed, green\'s slot, publication and user go, and rollback then refuses', async () => {
+    await query(green.url('spare'), "INSERT INTO item (v) VALUES ('d')");
+    await until('blue to receive the write on green', async () => (await query(blue.url('spare'), "SELECT 1 FROM item WHERE v = 'd'")).length === 1);
+    for (let run = 0; run < 2; run++) {
+      const { code, out } = await bluegreenIn(env, ['end-rollback']);
+      expect({ code, out }).toEqual({ code: ExitCode.ok, out: expect.stringMatching(/^rollback window ended: blue no longer receives green's writes and accepts no connections/) });
+    }
+    await expect(query(blue.url('spare'), 'SELECT 1')).rejects.toThrow(/not currently accepting connections/);
+    expect(await query(green.url(), 'SELECT slot_name FROM pg_replication_slots')).toEqual([]);
+    expect(await query(green.url('spare'), 'SELECT pubname FROM pg_publication')).toEqual([]);
+    expect(await query(green.url(), "SELECT rolname FROM pg_roles WHERE rolname = 'spare_replicator'")).toEqual([]);
+    await expect(query(green.url('spare'), "INSERT INTO item (v) VALUES ('e') RETURNING id")).resolves.toHaveLength(1);
+    await expect(bluegreenIn(env, ['rollback'])).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/with no rollback window open .*moving back would lose them/) });
+    await reopen(blue, 'spare');
+    expect(await query(blue.url('spare'), 'SELECT subname FROM pg_subscription')).toEqual([]);
+    expect(await query(blue.url('spare'), "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).toEqual([]);
   }, 60_000);
 });
 
@@ -505,7 +587,7 @@ describe('bluegreen with green cloned from blue (the Aurora clone path) on real 
     expect(cut.code).toBe(ExitCode.ok);
     expect(JSON.parse(cut.out)).toMatchObject({ tablesCompared: 0, sequencesCopied: 5 });
     await writer.stop();
-    expect(await missingOnGreen(green.url('keycloak'), [writer])).toEqual([]);
+    expect(await missingOn(green.url('keycloak'), [writer])).toEqual([]);
     await reopen(blue);
     // Applied once: a change both in the clone and replicated again would duplicate audit rows or fail on a key.
     for (const table of ['realm', 'event', 'audit', 'login_log']) {
@@ -518,4 +600,40 @@ describe('bluegreen with green cloned from blue (the Aurora clone path) on real 
     const [ticket] = await query(green.url('keycloak'), "SELECT nextval('ticket_seq')::bigint AS n");
     expect(Number(ticket.n)).toBeGreaterThan(writer.maxTicket);
   }, 120_000);
+});
+
+describe('bluegreen cut-over to a green that cannot publish (no rollback window possible)', () => {
+  let blue: PostgresServer;
+  let green: PostgresServer;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    [blue, green] = await Promise.all([startPostgres({ logical: true }), startPostgres()]);
+    await query(blue.url(), 'CREATE DATABASE small');
+    await query(green.url(), 'CREATE DATABASE small');
+    await query(blue.url('small'), "CREATE TABLE item (id serial PRIMARY KEY, v text); INSERT INTO item (v) VALUES ('a')");
+    env = { BLUEGREEN_BLUE_URL: blue.url('small'), BLUEGREEN_GREEN_URL: green.url('small'), BLUEGREEN_REPLICATION_PASSWORD: PASSWORD, BLUEGREEN_PG_BINDIR: postgresBinDir() };
+    for (const stepName of ['prepare', 'attach']) expect((await bluegreenIn(env, [stepName])).code).toBe(ExitCode.ok);
+  }, 60_000);
+
+  afterAll(() => {
+    blue?.stop();
+    green?.stop();
+  });
+
+  test('check says so, cutover refuses before the freeze naming green\'s wal_level, and --no-rollback cuts over with blue closed', async () => {
+    const checked = await bluegreenIn(env, ['check']);
+    expect(checked.out).toMatch(/green publishes for the rollback window\s+FAILED\s+green's wal_level is replica, so blue cannot receive green's writes: set rds.logical_replication=1 .* \(or cut over with --no-rollback\)/);
+
+    const refused = await bluegreenIn(env, ['cutover', '--terminate']);
+    expect(refused).toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/not cutting over .*green's wal_level is replica.*\(or --no-rollback\); nothing was changed/) });
+    await expect(query(blue.url('small'), "INSERT INTO item (v) VALUES ('b') RETURNING id")).resolves.toHaveLength(1);
+
+    const { code, out } = await bluegreenIn(env, ['cutover', '--terminate', '--no-rollback', '--json']);
+    expect(code).toBe(ExitCode.ok);
+    expect(JSON.parse(out)).toMatchObject({ rollbackOpen: false, tablesCompared: 1 });
+    await expect(query(blue.url('small'), 'SELECT 1')).rejects.toThrow(/not currently accepting connections/);
+    expect(await query(green.url('small'), 'SELECT v FROM item ORDER BY id')).toEqual([{ v: 'a' }, { v: 'b' }]);
+    await expect(bluegreenIn(env, ['rollback'])).resolves.toMatchObject({ code: ExitCode.refused, err: expect.stringMatching(/no rollback window open/) });
+  }, 60_000);
 });

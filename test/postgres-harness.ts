@@ -50,8 +50,12 @@ function runAsPostgres(binary: string, args: string[]): string {
   return execFileSync(command, commandArgs, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** The settings a server needs to publish through logical replication slots. */
+const LOGICAL = { wal_level: 'logical', max_replication_slots: '10', max_wal_senders: '10' };
+
 /**
- * A physical clone of `source` (pg_basebackup), started as a server of its own, with the LSN it is
+ * A physical clone of `source` (pg_basebackup), started as a server of its own with logical
+ * replication on (as an Aurora clone keeps its source's parameter groups), with the LSN it is
  * consistent at (the backup's end, from its manifest): what an Aurora clone is to its source.
  */
 export async function clonePostgres(source: PostgresServer): Promise<{ server: PostgresServer; consistentLsn: string }> {
@@ -60,7 +64,7 @@ export async function clonePostgres(source: PostgresServer): Promise<{ server: P
   runAsPostgres(join(bin, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(source.port), '-U', 'postgres', '-D', dataDir, '--wal-method=stream', '--checkpoint=fast', '--no-sync']);
   const manifest = JSON.parse(readFileSync(join(dataDir, 'backup_manifest'), 'utf8'));
   const consistentLsn: string = manifest['WAL-Ranges'][0]['End-LSN'];
-  return { server: await startServer(bin, dataDir, {}), consistentLsn };
+  return { server: await startServer(bin, dataDir, LOGICAL), consistentLsn };
 }
 
 /** A streaming standby of `source` (pg_basebackup -R): it replays what the source writes, asynchronously, until promoted. */
@@ -77,7 +81,7 @@ export async function startPostgres(options: { logical?: boolean; settings?: Rec
   const dataDir = newDataDir();
   runAsPostgres(join(bin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   return startServer(bin, dataDir, {
-    ...(options.logical && { wal_level: 'logical', max_replication_slots: '10', max_wal_senders: '10' }),
+    ...(options.logical && LOGICAL),
     ...options.settings,
   });
 }

@@ -14,6 +14,10 @@ export class Zone {
   readonly changes: Array<Array<{ Action: string; Type: string; Name: string; Value: string }>> = [];
   /** Runs once, just before the next change is applied: another writer getting in first. */
   beforeNextChange?: () => void;
+  private readonly appliedAt: number[] = [];
+
+  /** `inSyncAfterMs`: how long GetChange reports a change PENDING, as Route 53 does while it propagates. */
+  constructor(private readonly inSyncAfterMs = 0) {}
 
   mock(): void {
     const route53 = mockClient(Route53Client);
@@ -42,10 +46,14 @@ export class Zone {
       }
       this.records.clear();
       next.forEach((value, id) => this.records.set(id, value));
+      this.appliedAt.push(Date.now());
       this.changes.push(ChangeBatch.Changes.map(({ Action, ResourceRecordSet: set }: { Action: string; ResourceRecordSet: RecordSet }) => ({ Action, Type: set.Type, Name: set.Name, Value: set.ResourceRecords[0].Value })));
       return { ChangeInfo: { Id: `/change/C${this.changes.length}`, Status: 'PENDING', SubmittedAt: new Date() } };
     });
-    route53.on(GetChangeCommand).resolves({ ChangeInfo: { Id: '/change/C1', Status: 'INSYNC', SubmittedAt: new Date() } });
+    route53.on(GetChangeCommand).callsFake(({ Id }) => {
+      const applied = this.appliedAt[Number(String(Id).replace(/^.*\/C/, '')) - 1] ?? 0;
+      return { ChangeInfo: { Id, Status: Date.now() - applied >= this.inSyncAfterMs ? 'INSYNC' : 'PENDING', SubmittedAt: new Date(applied) } };
+    });
     route53.on(ListHostedZonesByNameCommand).resolves({ HostedZones: [{ Id: `/hostedzone/${ZONE_ID}`, Name: 'aurora-global.keycloak.example.com.', CallerReference: 'x', Config: { PrivateZone: true } }], IsTruncated: false, MaxItems: 10 });
   }
 

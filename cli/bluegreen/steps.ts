@@ -12,7 +12,7 @@ import {
 } from './catalog';
 import { STEP_LOCK_CLASS, copyBlueIntoGreen, copyLockHolders, lockKey } from './copy';
 import { Sql, Target, connect, databaseOf, scalar, sqlStateOf, withDatabase, withDatabaseName } from './database';
-import { Marker, formatMarker, parseMarker } from './marker';
+import { Marker, formatMarker, formatRolledBack, parseMarker, rolledBackAt } from './marker';
 import { sequenceTarget } from './sequences';
 
 /** Names of what the runner creates. Slots and roles are shared by a server's databases, so each run needs its own. */
@@ -21,19 +21,37 @@ export interface Names {
   readonly slot: string;
   readonly subscription: string;
   readonly replicationUser: string;
+  /** Publication and slot on green, and subscription on blue, of the rollback window: green's writes back to blue. */
+  readonly back: string;
+  /** The schema on blue holding the fence that refuses every client write during the rollback window. */
+  readonly fence: string;
 }
 
-/** Publication, slot and subscription share `name`. */
+/** Publication, slot and subscription share `name`; the rollback window's add `_back`, its fence `_fence`. */
 export function blueGreenNames(name = 'keycloak_bluegreen', replicationUser = 'keycloak_replicator'): Names {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new CliError(`BLUEGREEN_NAME ${JSON.stringify(name)} must be a lowercase SQL name (letters, digits, _)`, ExitCode.usage);
-  return { publication: name, slot: name, subscription: name, replicationUser };
+  if (!/^[a-z_][a-z0-9_]{0,56}$/.test(name)) throw new CliError(`BLUEGREEN_NAME ${JSON.stringify(name)} must be a lowercase SQL name (letters, digits, _) of at most 57 characters`, ExitCode.usage);
+  return { publication: name, slot: name, subscription: name, replicationUser, back: `${name}_back`, fence: `${name}_fence` };
 }
+
+/** Which way a subscription carries writes: blue to green until the cut-over, green to blue in the rollback window. */
+interface Direction {
+  readonly from: 'blue' | 'green';
+  readonly to: 'blue' | 'green';
+  /** The slot on the publisher's server. */
+  readonly slot: string;
+  /** The subscription in the subscriber's database. */
+  readonly subscription: string;
+}
+
+const forward = (names: Names): Direction => ({ from: 'blue', to: 'green', slot: names.slot, subscription: names.subscription });
+const backward = (names: Names): Direction => ({ from: 'green', to: 'blue', slot: names.back, subscription: names.back });
 
 /** Points where a test can kill the runner, to prove that a re-run completes from there. */
 export type Failpoint =
   | 'attach:after-slot' | 'attach:copy-locked' | 'attach:streaming' | 'attach:copy-sent' | 'attach:after-copy'
   | 'cutover:after-freeze' | 'cutover:after-lock' | 'cutover:after-sequences' | 'cutover:after-disallow' | 'cutover:after-mark'
-  | 'abort:after-subscription';
+  | 'abort:after-subscription'
+  | 'rollback:after-freeze' | 'rollback:after-lock' | 'rollback:after-sequences' | 'rollback:after-close' | 'rollback:after-green' | 'rollback:after-mark';
 
 export interface BlueGreenContext {
   readonly blueUrl: string;
@@ -42,6 +60,8 @@ export interface BlueGreenContext {
   readonly adminDatabase: string;
   /** How green reaches blue, when not the host and port of blueUrl (e.g. the writer endpoint inside the VPC). */
   readonly blueHostForGreen?: string;
+  /** How blue reaches green in the rollback window, when not the host and port of greenUrl. */
+  readonly greenHostForBlue?: string;
   readonly replicationPassword?: string;
   readonly names: Names;
   /** Folder of pg_dump and psql. */
@@ -60,6 +80,7 @@ const targets = (context: BlueGreenContext) => ({
   blue: { side: 'blue', url: context.blueUrl } satisfies Target,
   admin: { side: `blue's database ${context.adminDatabase}`, url: withDatabaseName(context.blueUrl, context.adminDatabase) } satisfies Target,
   green: { side: 'green', url: context.greenUrl } satisfies Target,
+  greenAdmin: { side: `green's database ${context.adminDatabase}`, url: withDatabaseName(context.greenUrl, context.adminDatabase) } satisfies Target,
 });
 
 const copyApplicationName = (names: Names) => `keycloak-aurora-dr bluegreen copy ${names.slot}`;
@@ -122,6 +143,8 @@ export async function check(context: BlueGreenContext): Promise<CheckRow[]> {
   }));
   if (drift) rows.push({ check: 'blue and green schemas', ok: drift.length === 0, detail: drift.length === 0 ? 'the same tables, columns and types' : `${drift.join('; ')} (DDL is not replicated: run it on both sides)` });
   await withDatabase(green, async (sql) => {
+    const wayBack = await wayBackProblems(sql);
+    rows.push({ check: 'green publishes for the rollback window', ok: wayBack.length === 0, detail: wayBack.length === 0 ? 'wal_level logical, a free replication slot' : `${wayBack.join('; ')} (or cut over with --no-rollback)` });
     const workers = await scalar<string>(sql, 'SHOW max_logical_replication_workers');
     rows.push({ check: 'green logical replication workers', ok: Number(workers) >= 1, detail: workers });
     const privileged = await isSuperuserOrRds(sql);
@@ -140,14 +163,20 @@ interface BlueDatabaseState {
   readonly acceptsConnections: boolean;
 }
 
-async function blueDatabaseState(admin: Sql, database: string, names: Names): Promise<BlueDatabaseState> {
+/** A database's comment and whether it takes connections, read from its server's maintenance database. */
+async function databaseState(admin: Sql, side: string, database: string): Promise<{ comment: string | null; acceptsConnections: boolean }> {
   const { rows } = await admin.query(`SELECT datallowconn, shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1`, [database]);
-  if (rows.length === 0) throw refuse(`blue's server has no database ${JSON.stringify(database)}`);
-  const marker = parseMarker(rows[0].comment);
+  if (rows.length === 0) throw refuse(`${side}'s server has no database ${JSON.stringify(database)}`);
+  return { comment: rows[0].comment, acceptsConnections: rows[0].datallowconn };
+}
+
+async function blueDatabaseState(admin: Sql, database: string, names: Names): Promise<BlueDatabaseState> {
+  const { comment, acceptsConnections } = await databaseState(admin, 'blue', database);
+  const marker = parseMarker(comment);
   if (marker && marker.name !== names.publication) {
-    throw refuse(`blue is in a blue/green run named ${marker.name} (${rows[0].comment}); set BLUEGREEN_NAME=${marker.name} to continue it`);
+    throw refuse(`blue is in a blue/green run named ${marker.name} (${comment}); set BLUEGREEN_NAME=${marker.name} to continue it`);
   }
-  return { marker, acceptsConnections: rows[0].datallowconn };
+  return { marker, acceptsConnections };
 }
 
 async function setMarker(admin: Sql, database: string, marker: Marker | undefined): Promise<void> {
@@ -162,17 +191,18 @@ const millisecondsBetween = async (sql: Sql, from: string, to: string) =>
 function refuseIfCutOver(state: BlueDatabaseState, step: string): void {
   if (state.marker?.state === 'cut-over') throw refuse(`blue was cut over to green at ${state.marker.cutOverAt} and is retired; ${step} would start a new run from the old database`);
   if (state.marker?.state === 'frozen') throw refuse(`a cut-over froze blue at ${state.marker.frozenSince} and has not completed: run cutover again to complete it, or abort`);
+  if (state.marker?.state === 'rolling-back') throw refuse(`a rollback froze green at ${state.marker.rollingBackSince} and has not completed: run rollback again to complete it, or end-rollback to stay on green`);
 }
 
-async function slotOnBlue(admin: Sql, names: Names, database: string): Promise<{ active: boolean; activePid: number | null } | undefined> {
-  const { rows } = await admin.query('SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [names.slot, database]);
+async function slotOn(admin: Sql, slot: string, database: string): Promise<{ active: boolean; activePid: number | null } | undefined> {
+  const { rows } = await admin.query('SELECT active, active_pid FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [slot, database]);
   return rows[0] && { active: rows[0].active, activePid: rows[0].active_pid };
 }
 
 // pg_subscription is shared by every database of a server: look at this one's only.
-async function subscriptionOnGreen(green: Sql, names: Names): Promise<{ enabled: boolean; synchronousCommit: string } | undefined> {
-  const { rows } = await green.query(`SELECT s.subenabled, s.subsynccommit FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
-    WHERE s.subname = $1 AND d.datname = current_database()`, [names.subscription]);
+async function subscriptionOn(sql: Sql, subscription: string): Promise<{ enabled: boolean; synchronousCommit: string } | undefined> {
+  const { rows } = await sql.query(`SELECT s.subenabled, s.subsynccommit FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid
+    WHERE s.subname = $1 AND d.datname = current_database()`, [subscription]);
   return rows[0] && { enabled: rows[0].subenabled, synchronousCommit: rows[0].subsynccommit };
 }
 
@@ -183,14 +213,17 @@ export async function describeState(context: BlueGreenContext): Promise<string> 
   const database = databaseOf(context.blueUrl);
   const onBlue = await withDatabase(admin, async (sql) => {
     const state = await blueDatabaseState(sql, database, names).catch(() => undefined);
-    const slot = await slotOnBlue(sql, names, database);
-    const writes = !state?.marker ? 'blue takes writes'
-      : state.marker.state === 'frozen' ? `blue is read-only since ${state.marker.frozenSince} (cut-over not complete)${state.acceptsConnections ? '' : ', closed to new connections'}`
-        : `blue was cut over at ${state.marker.cutOverAt} and accepts no connections`;
+    const slot = await slotOn(sql, names.slot, database);
+    const marker = state?.marker;
+    const writes = !marker ? 'blue takes writes'
+      : marker.state === 'frozen' ? `blue is read-only since ${marker.frozenSince} (cut-over not complete)${state.acceptsConnections ? '' : ', closed to new connections'}`
+        : marker.state === 'rolling-back' ? `blue was cut over at ${marker.cutOverAt}; a rollback froze green at ${marker.rollingBackSince} and has not completed`
+          : marker.rollbackOpen ? `blue was cut over at ${marker.cutOverAt} and is fenced, receiving green's writes (rollback window open)`
+            : `blue was cut over at ${marker.cutOverAt} and accepts no connections`;
     return `${writes}; ${slot ? `slot ${names.slot} ${slot.active ? 'in use' : 'unused'}` : 'no slot'}`;
   }).catch((error: Error) => `blue unknown (${error.message})`);
   const onGreen = await withDatabase(green, async (sql) => {
-    const subscription = await subscriptionOnGreen(sql, names);
+    const subscription = await subscriptionOn(sql, names.subscription);
     const objects = await userObjects(sql);
     return `green has ${subscription ? `subscription ${names.subscription} (${subscription.enabled ? 'enabled' : 'disabled'})` : 'no subscription'} and ${objects.length} object(s)`;
   }).catch((error: Error) => `green unknown (${error.message})`);
@@ -246,17 +279,18 @@ async function writableSession(blue: Sql): Promise<void> {
 const QUIET_SECRETS = ['log_statement = none', 'log_min_error_statement = panic']
   .map((setting) => `DO $$ BEGIN SET LOCAL ${setting}; EXCEPTION WHEN insufficient_privilege THEN NULL; END $$;`).join('\n');
 
-/** The connection string green's subscription uses to reach blue; it holds the replication password. */
-function publisherConnection(context: BlueGreenContext): string {
-  const blue = new URL(context.blueUrl);
+/** The connection string a subscription uses to reach its publisher; it holds the replication password. */
+function publisherConnection(context: BlueGreenContext, direction: Direction): string {
+  const [url, hostOverride] = direction.from === 'blue' ? [context.blueUrl, context.blueHostForGreen] : [context.greenUrl, context.greenHostForBlue];
+  const publisher = new URL(url);
   const quote = (value: string) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   return [
-    `host=${quote(context.blueHostForGreen ?? blue.hostname)}`,
-    `port=${quote(blue.port || '5432')}`,
-    `dbname=${quote(databaseOf(context.blueUrl))}`,
+    `host=${quote(hostOverride ?? publisher.hostname)}`,
+    `port=${quote(publisher.port || '5432')}`,
+    `dbname=${quote(databaseOf(url))}`,
     `user=${quote(context.names.replicationUser)}`,
     `password=${quote(context.replicationPassword ?? '')}`,
-    ...(blue.searchParams.get('sslmode') ? [`sslmode=${quote(blue.searchParams.get('sslmode')!)}`] : []),
+    ...(publisher.searchParams.get('sslmode') ? [`sslmode=${quote(publisher.searchParams.get('sslmode')!)}`] : []),
   ].join(' ');
 }
 
@@ -265,15 +299,31 @@ function publisherConnection(context: BlueGreenContext): string {
  * once, so it confirms blue's last position within milliseconds of applying it at cut-over, not after
  * green's WAL writer gets round to it (about 0.5 s of the freeze otherwise).
  */
-function createSubscriptionSql(context: BlueGreenContext, green: Sql, enabled: boolean): string {
-  const { names } = context;
-  return `CREATE SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} CONNECTION ${green.escapeLiteral(publisherConnection(context))}
-    PUBLICATION ${green.escapeIdentifier(names.publication)}
-    WITH (create_slot = false, slot_name = ${green.escapeLiteral(names.slot)}, copy_data = false, enabled = ${enabled}, synchronous_commit = 'on')`;
+function createSubscriptionSql(context: BlueGreenContext, subscriber: Sql, enabled: boolean, direction = forward(context.names)): string {
+  // The rollback window's publication on green is named as its slot; the forward one as the run.
+  const publication = direction.from === 'blue' ? context.names.publication : direction.slot;
+  return `CREATE SUBSCRIPTION ${subscriber.escapeIdentifier(direction.subscription)} CONNECTION ${subscriber.escapeLiteral(publisherConnection(context, direction))}
+    PUBLICATION ${subscriber.escapeIdentifier(publication)}
+    WITH (create_slot = false, slot_name = ${subscriber.escapeLiteral(direction.slot)}, copy_data = false, enabled = ${enabled}, synchronous_commit = 'on')`;
 }
 
 function requirePassword(context: BlueGreenContext, stepName: string): void {
   if (!context.replicationPassword) throw refuse(`${stepName} needs the replication user's password in BLUEGREEN_REPLICATION_PASSWORD (it is never printed)`);
+}
+
+/** The replication user on a publisher, with only what it needs. The password goes to the server only; it is never logged or printed. */
+async function ensureReplicationUser(context: BlueGreenContext, publisher: Sql): Promise<void> {
+  const { names } = context;
+  const user = publisher.escapeIdentifier(names.replicationUser);
+  const userExists = await scalar<boolean>(publisher, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]);
+  const onRds = await scalar<boolean>(publisher, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_replication')`);
+  await publisher.query(QUIET_SECRETS);
+  await publisher.query(`${userExists ? 'ALTER' : 'CREATE'} ROLE ${user} WITH LOGIN ${onRds ? '' : 'REPLICATION'} PASSWORD ${publisher.escapeLiteral(context.replicationPassword!)}`);
+  if (onRds) await publisher.query(`GRANT rds_replication TO ${user}`);
+  for (const schema of new Set((await leafTables(publisher)).map((table) => table.schema))) {
+    await publisher.query(`GRANT USAGE ON SCHEMA ${schema} TO ${user}`);
+    await publisher.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${user}`);
+  }
 }
 
 /**
@@ -292,16 +342,7 @@ export async function prepare(context: BlueGreenContext, options: { forClone?: b
       try {
         const problems = await replicationProblems(blue);
         if (problems.length > 0) throw refuse(`blue has what logical replication would lose or refuse; nothing was changed: ${problems.map(problemDetail).join('; ')}`);
-        const user = blue.escapeIdentifier(names.replicationUser);
-        const userExists = await scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]);
-        const onRds = await scalar<boolean>(blue, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_replication')`);
-        // The password goes to the server only; it is never logged or printed.
-        await blue.query(`${userExists ? 'ALTER' : 'CREATE'} ROLE ${user} WITH LOGIN ${onRds ? '' : 'REPLICATION'} PASSWORD ${blue.escapeLiteral(context.replicationPassword!)}`);
-        if (onRds) await blue.query(`GRANT rds_replication TO ${user}`);
-        for (const schema of new Set((await leafTables(blue)).map((table) => table.schema))) {
-          await blue.query(`GRANT USAGE ON SCHEMA ${schema} TO ${user}`);
-          await blue.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${schema} TO ${user}`);
-        }
+        await ensureReplicationUser(context, blue);
         const publication = (await blue.query('SELECT puballtables FROM pg_publication WHERE pubname = $1', [names.publication])).rows[0];
         if (publication && !publication.puballtables) throw refuse(`blue has a publication ${names.publication} that does not cover all tables; drop it or choose another BLUEGREEN_NAME`);
         if (!publication) await blue.query(`CREATE PUBLICATION ${blue.escapeIdentifier(names.publication)} FOR ALL TABLES`);
@@ -310,7 +351,7 @@ export async function prepare(context: BlueGreenContext, options: { forClone?: b
         await blue.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
-      if (options.forClone && !(await slotOnBlue(admin, names, database))) {
+      if (options.forClone && !(await slotOn(admin, names.slot, database))) {
         await blue.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.slot]);
       }
     });
@@ -345,10 +386,10 @@ export async function attachClone(context: BlueGreenContext, options: { cloneLsn
   requirePassword(context, 'attach');
   await step(context, async (admin, database) => {
     refuseIfCutOver(await blueDatabaseState(admin, database, names), 'attach');
-    if (!(await slotOnBlue(admin, names, database))) throw refuse(`blue has no slot ${names.slot}: run "prepare --for-clone" before cloning green`);
+    if (!(await slotOn(admin, names.slot, database))) throw refuse(`blue has no slot ${names.slot}: run "prepare --for-clone" before cloning green`);
     await withDatabase(targets(context).green, async (green) => {
       const subscription = green.escapeIdentifier(names.subscription);
-      if (!(await subscriptionOnGreen(green, names))) {
+      if (!(await subscriptionOn(green, names.subscription))) {
         const cloneLsn = options.cloneLsn ?? (await scalar<string>(green, 'SELECT aurora_volume_logical_start_lsn()').catch(() => {
           throw refuse('green has no aurora_volume_logical_start_lsn(); give the LSN the clone is consistent at with --clone-lsn');
         }));
@@ -357,8 +398,7 @@ export async function attachClone(context: BlueGreenContext, options: { cloneLsn
         await green.query('BEGIN');
         await green.query(QUIET_SECRETS);
         await green.query(createSubscriptionSql(context, green, false));
-        await green.query(`SELECT pg_replication_origin_advance('pg_' || oid, $1::pg_lsn) FROM pg_subscription
-          WHERE subname = $2 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [cloneLsn, names.subscription]);
+        await advanceOrigin(green, names.subscription, cloneLsn);
         await green.query('COMMIT');
         context.io.err(`green's subscription starts after ${cloneLsn}`);
       }
@@ -381,7 +421,7 @@ export async function attach(context: BlueGreenContext): Promise<void> {
     refuseIfCutOver(await blueDatabaseState(admin, database, names), 'attach');
     return withDatabase(greenTarget, async (green) => {
       await endOrphanedCopies(context, admin, green, database);
-      if (await subscriptionOnGreen(green, names)) {
+      if (await subscriptionOn(green, names.subscription)) {
         await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} ENABLE`);
         return true;
       }
@@ -392,7 +432,7 @@ export async function attach(context: BlueGreenContext): Promise<void> {
         throw refuse(`green already has ${objects.length} object(s) (${objects.slice(0, 8).join(', ')}${objects.length > 8 ? ', …' : ''}) but no subscription, and attach copies blue into an empty database; ` +
           `nothing was changed. Drop them (or recreate green's database), or run attach --clone if green is a clone of blue`);
       }
-      const slot = await slotOnBlue(admin, names, database);
+      const slot = await slotOn(admin, names.slot, database);
       if (slot?.active) throw refuse(`slot ${names.slot} on blue is in use by pid ${slot.activePid}, which is no subscription of this green; choose another BLUEGREEN_NAME`);
       // No subscription and no copy left running: nothing can use this slot, and its snapshot is gone.
       if (slot) await admin.query('SELECT pg_drop_replication_slot($1)', [names.slot]);
@@ -417,7 +457,7 @@ export async function attach(context: BlueGreenContext): Promise<void> {
         await replication.end();
       }
       await context.reach?.('attach:after-copy');
-      if (!(await subscriptionOnGreen(green, names))) throw new CliError('the copy finished but green has no subscription', ExitCode.stopped);
+      if (!(await subscriptionOn(green, names.subscription))) throw new CliError('the copy finished but green has no subscription', ExitCode.stopped);
       await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} ENABLE`);
       return false;
     });
@@ -426,6 +466,8 @@ export async function attach(context: BlueGreenContext): Promise<void> {
 }
 
 export interface Lag {
+  /** Blue to green until the cut-over; green to blue in the rollback window. */
+  readonly direction: 'blue to green' | 'green to blue';
   readonly slot: string;
   readonly active: boolean;
   readonly lagBytes: number;
@@ -433,25 +475,35 @@ export interface Lag {
   readonly secondsSinceConfirmed: number | null;
 }
 
-/** `lag`: bytes of WAL blue holds for green, and time since green last confirmed. */
+/**
+ * `lag`: bytes of WAL the publisher holds for the subscriber, and time since the subscriber last
+ * confirmed: blue for green until the cut-over, green for blue in the rollback window.
+ */
 export async function lag(context: BlueGreenContext, print = true): Promise<Lag> {
   const { names } = context;
-  const { admin, green } = targets(context);
+  const { admin, blue, green, greenAdmin } = targets(context);
   const database = databaseOf(context.blueUrl);
-  const fromBlue = await withDatabase(admin, async (sql) => {
+  const marker = await withDatabase(admin, async (sql) => (await blueDatabaseState(sql, database, names)).marker);
+  const windowOpen = marker?.state === 'rolling-back' || (marker?.state === 'cut-over' && marker.rollbackOpen);
+  const direction = windowOpen ? backward(names) : forward(names);
+  const [publisherAdmin, subscriber, publisherDatabase] = windowOpen ? [greenAdmin, blue, databaseOf(context.greenUrl)] : [admin, green, database];
+  const fromPublisher = await withDatabase(publisherAdmin, async (sql) => {
     const { rows } = await sql.query(
       'SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint AS lag FROM pg_replication_slots WHERE slot_name = $1 AND database = $2',
-      [names.slot, database],
+      [direction.slot, publisherDatabase],
     );
-    if (rows.length === 0) throw refuse(`blue has no replication slot ${names.slot}: attach first`);
+    if (rows.length === 0) throw refuse(`${direction.from} has no replication slot ${direction.slot}: ${windowOpen ? 'the rollback window has lost its slot' : 'attach first'}`);
     return { active: Boolean(rows[0].active), lagBytes: Number(rows[0].lag) };
   });
-  const secondsSinceConfirmed = await withDatabase(green, (sql) =>
-    scalar<string | null>(sql, 'SELECT extract(epoch FROM now() - latest_end_time) FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL', [names.subscription]));
-  const result: Lag = { slot: names.slot, ...fromBlue, secondsSinceConfirmed: secondsSinceConfirmed === null || secondsSinceConfirmed === undefined ? null : Number(secondsSinceConfirmed) };
+  const secondsSinceConfirmed = await withDatabase(subscriber, (sql) =>
+    scalar<string | null>(sql, 'SELECT extract(epoch FROM now() - latest_end_time) FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL', [direction.subscription]));
+  const result: Lag = {
+    direction: windowOpen ? 'green to blue' : 'blue to green', slot: direction.slot, ...fromPublisher,
+    secondsSinceConfirmed: secondsSinceConfirmed === null || secondsSinceConfirmed === undefined ? null : Number(secondsSinceConfirmed),
+  };
   if (print) {
     if (context.json) context.io.out(JSON.stringify(result));
-    else context.io.out(`slot ${result.slot}: ${result.lagBytes} bytes behind, ${result.active ? 'active' : 'NOT active'}, last confirmed ${result.secondsSinceConfirmed === null ? 'never' : `${result.secondsSinceConfirmed.toFixed(1)} s ago`}`);
+    else context.io.out(`${result.direction}, slot ${result.slot}: ${result.lagBytes} bytes behind, ${result.active ? 'active' : 'NOT active'}, last confirmed ${result.secondsSinceConfirmed === null ? 'never' : `${result.secondsSinceConfirmed.toFixed(1)} s ago`}`);
   }
   return result;
 }
@@ -464,6 +516,8 @@ export interface CutoverResult {
   readonly sequencesCopied: number;
   /** Tables whose row counts were compared under the freeze (0 with --no-row-counts). */
   readonly tablesCompared: number;
+  /** Blue receives green's writes until `end-rollback`, so `rollback` loses none. */
+  readonly rollbackOpen: boolean;
 }
 
 const tableSet = (tables: readonly LeafTable[]) => new Set(tables.map((table) => table.name));
@@ -485,58 +539,208 @@ async function schemaDrift(blue: Sql, green: Sql, options: { columns?: boolean }
   return [...drift, ...columnDrift(await tableColumns(blue), await tableColumns(green), shared)];
 }
 
-/** How `cutover` runs, and the bounds its guardrails refuse past. */
+/** How `cutover` and `rollback` run, and the bounds their guardrails refuse past. */
 export interface CutoverOptions {
   readonly terminate: boolean;
   readonly timeoutMs: number;
   readonly countRows: boolean;
-  /** Refuse to freeze while green is further behind than this. @default 64 MiB */
+  /** Refuse to freeze while the side taking over is further behind than this. @default 64 MiB */
   readonly maxLagBytes?: number;
-  /** Refuse to freeze while a transaction on blue is older than this. @default 60 */
+  /** Refuse to freeze while a transaction on the side being frozen is older than this. @default 60 */
   readonly maxTransactionSeconds?: number;
   /** The caller moves the writer's name next, so the output does not tell the operator to. */
   readonly movesName?: boolean;
+  /** `cutover` only: blue goes on receiving green's writes, fenced, so that `rollback` loses none. @default true */
+  readonly rollbackWindow?: boolean;
 }
 
+/** A switch of writes: the side being frozen (the publisher) and the side taking over (its subscriber). */
+interface Switch {
+  readonly direction: Direction;
+  /** Our session in the database being frozen, writable whatever its default. */
+  readonly source: Sql;
+  /** The maintenance database on the server being frozen. */
+  readonly sourceAdmin: Sql;
+  readonly sourceDatabase: string;
+  /** Our session in the database taking over. */
+  readonly target: Sql;
+}
+
+/** Blue's session and green's, whichever way the switch goes: messages always say "only on blue" of blue. */
+const blueAndGreen = (change: Switch): [Sql, Sql] => (change.direction.from === 'blue' ? [change.source, change.target] : [change.target, change.source]);
+
 /**
- * What must hold before blue is frozen, each refusal naming the object: what logical replication
- * would lose or break (tables without identity, unlogged tables, large objects, unreadable
- * sequences, tables and columns that differ), a subscription that is not streaming, and, before a
- * first freeze, transactions a freeze cannot wait out and lag that would make it long.
+ * What must hold before the source is frozen, each refusal naming the object: what logical
+ * replication would lose or break (tables without identity, unlogged tables, large objects,
+ * unreadable sequences, tables and columns that differ), a subscription that is not streaming, and,
+ * before a first freeze, transactions a freeze cannot wait out and lag that would make it long.
  */
-async function guardrails(context: BlueGreenContext, admin: Sql, blue: Sql, green: Sql, database: string, options: CutoverOptions, firstFreeze: boolean): Promise<string[]> {
-  const { names, clock } = context;
-  const problems = [...await schemaDrift(blue, green, { columns: true }), ...(await replicationProblems(blue)).map(problemDetail)];
+async function guardrails(context: BlueGreenContext, change: Switch, options: CutoverOptions, firstFreeze: boolean): Promise<string[]> {
+  const { clock } = context;
+  const { direction, source, sourceAdmin, target } = change;
+  const problems = [...await schemaDrift(...blueAndGreen(change), { columns: true }), ...(await replicationProblems(source)).map(problemDetail)];
   const waitStart = clock.now();
-  while (!(await scalar<boolean>(green, 'SELECT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL AND pid IS NOT NULL)', [names.subscription]))) {
+  while (!(await scalar<boolean>(target, 'SELECT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL AND pid IS NOT NULL)', [direction.subscription]))) {
     if (clock.now() - waitStart > WAIT_MS) {
-      problems.push(`subscription ${names.subscription} on green is not streaming (no apply worker for ${Math.round(WAIT_MS / 1000)} s): see green's server log`);
+      problems.push(`subscription ${direction.subscription} on ${direction.to} is not streaming (no apply worker for ${Math.round(WAIT_MS / 1000)} s): see ${direction.to}'s server log`);
       break;
     }
     await clock.sleep(50);
   }
   if (!firstFreeze) return problems;
-  problems.push(...await blockingTransactions(admin, database, options.maxTransactionSeconds ?? 60, [blue.pid]));
+  problems.push(...await blockingTransactions(sourceAdmin, change.sourceDatabase, options.maxTransactionSeconds ?? 60, [source.pid]));
   const maxLag = options.maxLagBytes ?? 64 * 1024 * 1024;
-  const behind = Number(await scalar<string>(admin, 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [names.slot, database]));
-  if (behind > maxLag) problems.push(`green is ${behind} bytes behind blue, more than the ${maxLag} allowed (--max-lag-bytes): the freeze would last while it catches up`);
+  const behind = Number(await scalar<string>(sourceAdmin, 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1 AND database = $2', [direction.slot, change.sourceDatabase]));
+  if (behind > maxLag) problems.push(`${direction.to} is ${behind} bytes behind ${direction.from}, more than the ${maxLag} allowed (--max-lag-bytes): the freeze would last while it catches up`);
   return problems;
+}
+
+/**
+ * The heart of a switch, in the source's own transaction (the caller ends it): EXCLUSIVE locks on
+ * every table, so that no write is in progress and none can start; the sessions that arrived during
+ * the freeze ended; the source's final WAL position read and confirmed by the target; sequences set
+ * on the target at or beyond the source's; and, under the same locks, the same tables on both sides
+ * with (optionally) the same row counts. `stays` says what holds when it fails, and what to run.
+ */
+async function drainUnderLocks(context: BlueGreenContext, change: Switch, options: CutoverOptions, endedBefore: number, stays: string,
+  reach: (point: 'after-lock' | 'after-sequences') => unknown): Promise<{ sequencesCopied: number; tablesCompared: number }> {
+  const { clock } = context;
+  const { direction, source, sourceAdmin, target } = change;
+  const tables = await leafTables(source);
+  await source.query('BEGIN');
+  await source.query(`SET LOCAL lock_timeout = ${WAIT_MS}`);
+  if (tables.length > 0) await source.query(`LOCK TABLE ${tables.map((table) => table.name).join(', ')} IN EXCLUSIVE MODE`);
+  await reach('after-lock');
+  const arrived = await otherSessions(sourceAdmin, change.sourceDatabase, [source.pid]);
+  await endSessions(sourceAdmin, arrived.map((s) => s.pid), clock, WAIT_MS, `ending the sessions that connected to ${direction.from} during the freeze`);
+  context.io.err(`${direction.from}'s tables are locked; ${endedBefore + arrived.length} session(s) ended`);
+
+  const finalLsn = await scalar<string>(source, 'SELECT pg_current_wal_insert_lsn()');
+  const waitStart = clock.now();
+  while (!(await scalar<boolean>(sourceAdmin, 'SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2 AND database = $3', [finalLsn, direction.slot, change.sourceDatabase]))) {
+    if (clock.now() - waitStart > options.timeoutMs) {
+      throw new CliError(`${direction.to} did not confirm ${direction.from}'s WAL up to ${finalLsn} within ${Math.round(options.timeoutMs / 1000)} s; ${stays}`, ExitCode.timeout);
+    }
+    await clock.sleep(50);
+  }
+
+  let sequencesCopied = 0;
+  for (const sequence of await sequences(source)) {
+    const next = sequenceTarget(await readSequence(source, sequence.name), await readSequence(target, sequence.name), sequence);
+    if (next) await target.query(`SELECT setval($1::regclass, $2::bigint, $3)`, [sequence.name, next.lastValue.toString(), next.isCalled]);
+    sequencesCopied++;
+  }
+  await reach('after-sequences');
+
+  const compared = options.countRows ? [...tableSet(tables)].sort() : [];
+  // A table created on one side since the drift check is a mismatch too (and is not counted: a
+  // failing count would abort the transaction that holds the locks).
+  const mismatches = await schemaDrift(...blueAndGreen(change));
+  const onTarget = tableSet(await leafTables(target));
+  for (const name of compared.filter((table) => onTarget.has(table))) {
+    const [sourceCount, targetCount] = await Promise.all([source, target].map((sql) => scalar<string>(sql, `SELECT count(*) FROM ${name}`)));
+    if (sourceCount !== targetCount) mismatches.push(`${name}: ${direction.from} ${sourceCount}, ${direction.to} ${targetCount}`);
+  }
+  if (mismatches.length > 0) {
+    throw new CliError(`row counts differ after ${direction.to} confirmed all of ${direction.from}'s WAL, so the subscription is kept and ${stays}: ${mismatches.join('; ')}`, ExitCode.stopped);
+  }
+  return { sequencesCopied, tablesCompared: compared.length };
+}
+
+/** What green lacks to publish the rollback window's way back: logical WAL and a free slot (unless it holds the window's slot already). */
+async function wayBackProblems(green: Sql, names?: Names): Promise<string[]> {
+  const walLevel = await scalar<string>(green, 'SHOW wal_level');
+  const { rows } = await green.query(`SELECT current_setting('max_replication_slots')::int - count(*) AS free, bool_or(slot_name = $1) AS ours FROM pg_replication_slots`, [names?.back ?? '']);
+  return [
+    ...(walLevel === 'logical' ? [] : [`green's wal_level is ${walLevel}, so blue cannot receive green's writes: set rds.logical_replication=1 in green's cluster parameter group (Aurora) or wal_level=logical, then restart`]),
+    ...(Number(rows[0].free) >= 1 || rows[0].ours ? [] : ['green has no free replication slot for the rollback window (max_replication_slots)']),
+  ];
+}
+
+/**
+ * The rollback window's path from green back to blue, made before blue is frozen so that nothing of
+ * it (slot creation waits for green's open transactions) lengthens the freeze: green's replication
+ * user, a publication of all tables, and a slot. Blue subscribes at the cut-over. Repeatable.
+ */
+async function prepareWayBack(context: BlueGreenContext, green: Sql, greenAdmin: Sql): Promise<void> {
+  const { names } = context;
+  await green.query('BEGIN');
+  try {
+    await ensureReplicationUser(context, green);
+    if (!(await scalar<boolean>(green, 'SELECT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = $1)', [names.back]))) {
+      await green.query(`CREATE PUBLICATION ${green.escapeIdentifier(names.back)} FOR ALL TABLES`);
+    }
+    await green.query('COMMIT');
+  } catch (error) {
+    await green.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  if (await slotOn(greenAdmin, names.back, databaseOf(context.greenUrl))) return;
+  await green.query(`SET statement_timeout = ${WAIT_MS}`);
+  try {
+    await green.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [names.back]);
+  } catch (error) {
+    if (sqlStateOf(error) !== '57014') throw error;
+    throw refuse(`green's slot ${names.back} for the rollback window waits for transactions open on green: ${describeSessions(await otherSessions(greenAdmin, databaseOf(context.greenUrl), [green.pid]))}; nothing was frozen (end them, or cut over with --no-rollback)`);
+  } finally {
+    await green.query('RESET statement_timeout');
+  }
+}
+
+/** Removes what prepareWayBack made on green. Repeatable; green's database must take connections. */
+async function removeWayBack(context: BlueGreenContext, green: Sql, greenAdmin: Sql): Promise<void> {
+  await dropSlot(context, greenAdmin, databaseOf(context.greenUrl), context.names.back);
+  await writableSession(green);
+  await green.query(`DROP PUBLICATION IF EXISTS ${green.escapeIdentifier(context.names.back)}`);
+  await dropReplicationUser(green, context.names);
+}
+
+/**
+ * The fence of blue in the rollback window: a trigger on every table that refuses every client's
+ * insert, update, delete and truncate, even a client that turns read-only off. Ordinary triggers do
+ * not fire in replica mode, which is how the rollback window's subscription applies green's writes.
+ * In blue's open transaction; dropped with its schema.
+ */
+async function fenceBlue(context: BlueGreenContext, blue: Sql, cutOverAt: string): Promise<void> {
+  const schema = blue.escapeIdentifier(context.names.fence);
+  const refusal = `blue was cut over to green at ${cutOverAt}; it takes writes again only through bluegreen rollback`;
+  await blue.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await blue.query(`CREATE SCHEMA ${schema}`);
+  await blue.query(`CREATE FUNCTION ${schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION USING ERRCODE = 'read_only_sql_transaction', MESSAGE = ${blue.escapeLiteral(refusal)}; END $$`);
+  for (const table of await leafTables(blue)) {
+    await blue.query(`CREATE TRIGGER keycloak_bluegreen_fence BEFORE INSERT OR UPDATE OR DELETE ON ${table.name} FOR EACH ROW EXECUTE FUNCTION ${schema}.refuse()`);
+    await blue.query(`CREATE TRIGGER keycloak_bluegreen_fence_truncate BEFORE TRUNCATE ON ${table.name} FOR EACH STATEMENT EXECUTE FUNCTION ${schema}.refuse()`);
+  }
+}
+
+/** Drops blue's rollback-window subscription (its slot is dropped on green's server) and the fence. In blue's open transaction. */
+async function unsubscribeBlue(context: BlueGreenContext, blue: Sql): Promise<void> {
+  const { names } = context;
+  if (await subscriptionOn(blue, names.back)) await dropSubscription(blue, names.back);
+  await blue.query(`DROP SCHEMA IF EXISTS ${blue.escapeIdentifier(names.fence)} CASCADE`);
 }
 
 /**
  * `cutover`. Why no acknowledged write can be missed: the runner reads blue's final WAL position
  * only while it holds EXCLUSIVE locks on every table (no write is in progress and none can start)
  * and after every other session on blue has been ended and has exited; green must confirm that
- * position before anything else happens. Before the locks go, blue's database is closed to new
- * connections and every session is ended again, so nothing can write on blue afterwards. Each change
- * of state is recorded on blue (the marker, read-only, closed) so a re-run after a crash at any
- * instant knows where it stands and repeats the part that is not done.
+ * position before anything else happens. Before the locks go, blue is fenced (closed to new
+ * connections, or with the rollback window, a trigger refusing every client write) and every session
+ * is ended again, so nothing can write on blue afterwards. With the rollback window, blue subscribes
+ * to green from green's position once it holds everything of blue's, in the transaction that records
+ * the cut-over, so every write green acknowledges afterwards also reaches blue. Each change of state
+ * is recorded on blue (the marker, read-only, the fence) so a re-run after a crash at any instant
+ * knows where it stands and repeats the part that is not done.
  */
 export async function cutover(context: BlueGreenContext, options: CutoverOptions): Promise<CutoverResult> {
   const { names, clock } = context;
+  const rollbackWindow = options.rollbackWindow ?? true;
+  if (rollbackWindow) requirePassword(context, 'cutover with a rollback window (or --no-rollback)');
   const result = await step(context, async (admin, database) => {
     const state = await blueDatabaseState(admin, database, names);
     if (state.marker?.state === 'cut-over') return finishCutover(context, admin, database, state.marker, 0, 0);
+    if (state.marker?.state === 'rolling-back') throw refuse(`the cut-over completed at ${state.marker.cutOverAt} and a rollback froze green at ${state.marker.rollingBackSince}: run rollback again to complete it, or end-rollback to stay on green`);
     const wasFrozen = state.marker?.state === 'frozen' ? state.marker : undefined;
     // Closed by a run that died before it recorded the cut-over: open again to verify from the start.
     if (!state.acceptsConnections && wasFrozen) await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS true`);
@@ -544,8 +748,8 @@ export async function cutover(context: BlueGreenContext, options: CutoverOptions
     const blue = await connect(targets(context).blue);
     try {
       await writableSession(blue);
-      return await withDatabase(targets(context).green, async (green) => {
-        const subscription = await subscriptionOnGreen(green, names);
+      return await withDatabase(targets(context).green, (green) => withDatabase(targets(context).greenAdmin, async (greenAdmin) => {
+        const subscription = await subscriptionOn(green, names.subscription);
         if (!subscription) {
           throw refuse(wasFrozen
             ? `green has no subscription ${names.subscription} though a cut-over froze blue at ${wasFrozen.frozenSince}: an abort was interrupted; run abort again`
@@ -556,10 +760,13 @@ export async function cutover(context: BlueGreenContext, options: CutoverOptions
         // apply worker restarts to take it.
         if (subscription.synchronousCommit !== 'on') await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} SET (synchronous_commit = 'on')`);
         if (!subscription.enabled) await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} ENABLE`);
-        const refusals = await guardrails(context, admin, blue, green, database, options, !wasFrozen);
+        const change: Switch = { direction: forward(names), source: blue, sourceAdmin: admin, sourceDatabase: database, target: green };
+        const refusals = [...await guardrails(context, change, options, !wasFrozen), ...(rollbackWindow ? (await wayBackProblems(green, names)).map((problem) => `${problem} (or --no-rollback)`) : [])];
         if (refusals.length > 0) throw refuse(`not cutting over (DDL, large objects and tables without identity are not replicated): ${refusals.join('; ')}; ${stays}`);
         const sessions = await otherSessions(admin, database, [blue.pid]);
         if (sessions.length > 0 && !options.terminate) throw refuse(`sessions still use blue; stop them or add --terminate: ${describeSessions(sessions)}; ${stays}`);
+        if (rollbackWindow) await prepareWayBack(context, green, greenAdmin);
+        else await removeWayBack(context, green, greenAdmin);
 
         let frozenSince = wasFrozen?.frozenSince;
         if (!frozenSince) {
@@ -574,60 +781,38 @@ export async function cutover(context: BlueGreenContext, options: CutoverOptions
         // Sessions that connected before the freeze can still write until they are ended.
         await endSessions(admin, sessions.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions on blue');
 
-        const tables = await leafTables(blue);
-        await blue.query('BEGIN');
-        await blue.query(`SET LOCAL lock_timeout = ${WAIT_MS}`);
-        if (tables.length > 0) await blue.query(`LOCK TABLE ${tables.map((table) => table.name).join(', ')} IN EXCLUSIVE MODE`);
-        await context.reach?.('cutover:after-lock');
-        const arrived = await otherSessions(admin, database, [blue.pid]);
-        await endSessions(admin, arrived.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions that connected to blue during the freeze');
-        context.io.err(`blue's tables are locked; ${sessions.length + arrived.length} session(s) ended`);
+        const drained = await drainUnderLocks(context, change, options, sessions.length, 'blue stays read-only (run cutover again, or abort to give blue its writes back)',
+          (point) => context.reach?.(`cutover:${point}`));
 
-        const finalLsn = await scalar<string>(blue, 'SELECT pg_current_wal_insert_lsn()');
-        const waitStart = clock.now();
-        while (!(await scalar<boolean>(admin, 'SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2 AND database = $3', [finalLsn, names.slot, database]))) {
-          if (clock.now() - waitStart > options.timeoutMs) {
-            throw new CliError(`green did not confirm blue's WAL up to ${finalLsn} within ${Math.round(options.timeoutMs / 1000)} s; blue stays read-only (run cutover again, or abort to give blue its writes back)`, ExitCode.timeout);
-          }
-          await clock.sleep(50);
+        // Green holds everything: fence blue for good before the locks go, then record the cut-over.
+        const cutOverAt = await serverNow(blue);
+        let greenPosition: string | undefined;
+        if (rollbackWindow) {
+          // No change from blue is left to apply: from here green's WAL holds only green's own writes.
+          await green.query(`ALTER SUBSCRIPTION ${green.escapeIdentifier(names.subscription)} DISABLE`);
+          greenPosition = await scalar<string>(green, 'SELECT pg_current_wal_lsn()');
+          await fenceBlue(context, blue, cutOverAt);
+        } else {
+          await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS false`);
         }
-
-        let sequencesCopied = 0;
-        for (const sequence of await sequences(blue)) {
-          const target = sequenceTarget(await readSequence(blue, sequence.name), await readSequence(green, sequence.name), sequence);
-          if (target) await green.query(`SELECT setval($1::regclass, $2::bigint, $3)`, [sequence.name, target.lastValue.toString(), target.isCalled]);
-          sequencesCopied++;
-        }
-        await context.reach?.('cutover:after-sequences');
-
-        const compared = options.countRows ? [...tableSet(tables)].sort() : [];
-        // A table created on one side since the drift check is a mismatch too (and is not counted: a
-        // failing count would abort the transaction that holds the locks).
-        const mismatches = await schemaDrift(blue, green);
-        const onGreen = tableSet(await leafTables(green));
-        for (const name of compared.filter((table) => onGreen.has(table))) {
-          const [blueCount, greenCount] = await Promise.all([blue, green].map((sql) => scalar<string>(sql, `SELECT count(*) FROM ${name}`)));
-          if (blueCount !== greenCount) mismatches.push(`${name}: blue ${blueCount}, green ${greenCount}`);
-        }
-        if (mismatches.length > 0) {
-          throw new CliError(`row counts differ after green confirmed all of blue's WAL, so the subscription is kept and blue stays read-only (re-run cutover once explained, or abort): ${mismatches.join('; ')}`, ExitCode.stopped);
-        }
-
-        // Green holds everything: close blue for good before the locks go, then record the cut-over.
-        await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS false`);
         const late = await otherSessions(admin, database, [blue.pid]);
         await endSessions(admin, late.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions left on blue');
         await context.reach?.('cutover:after-disallow');
-        // One transaction: blue no longer publishes, and the cut-over is recorded, or neither.
+        // One transaction: blue no longer publishes, subscribes to green (with the window), and the cut-over is recorded, or none of it.
         await blue.query(`DROP PUBLICATION IF EXISTS ${blue.escapeIdentifier(names.publication)}`);
         await dropReplicationUser(blue, names);
-        const cutOverAt = await serverNow(blue);
-        const marker: Marker = { state: 'cut-over', name: names.publication, frozenSince, cutOverAt };
+        if (greenPosition) {
+          await blue.query(QUIET_SECRETS);
+          await blue.query(createSubscriptionSql(context, blue, false, backward(names)));
+          await advanceOrigin(blue, names.back, greenPosition);
+          await blue.query(`ALTER SUBSCRIPTION ${blue.escapeIdentifier(names.back)} ENABLE`);
+        }
+        const marker: Marker & { state: 'cut-over' } = { state: 'cut-over', name: names.publication, frozenSince, cutOverAt, rollbackOpen: rollbackWindow };
         await setMarker(blue, database, marker);
         await blue.query('COMMIT');
         await context.reach?.('cutover:after-mark');
-        return finishCutover(context, admin, database, marker, sequencesCopied, compared.length);
-      });
+        return finishCutover(context, admin, database, marker, drained.sequencesCopied, drained.tablesCompared);
+      }));
     } finally {
       await blue.end();
     }
@@ -642,39 +827,52 @@ export async function cutover(context: BlueGreenContext, options: CutoverOptions
   return result;
 }
 
-async function dropReplicationUser(blue: Sql, names: Names): Promise<void> {
-  if (!(await scalar<boolean>(blue, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]))) return;
-  await blue.query(`DROP OWNED BY ${blue.escapeIdentifier(names.replicationUser)}`);
-  await blue.query(`DROP ROLE ${blue.escapeIdentifier(names.replicationUser)}`);
+/** A subscription starts after `lsn`: what it would receive before that, its subscriber already holds. */
+async function advanceOrigin(subscriber: Sql, subscription: string, lsn: string): Promise<void> {
+  await subscriber.query(`SELECT pg_replication_origin_advance('pg_' || oid, $1::pg_lsn) FROM pg_subscription
+    WHERE subname = $2 AND subdbid = (SELECT oid FROM pg_database WHERE datname = current_database())`, [lsn, subscription]);
+}
+
+async function dropReplicationUser(publisher: Sql, names: Names): Promise<void> {
+  if (!(await scalar<boolean>(publisher, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]))) return;
+  await publisher.query(`DROP OWNED BY ${publisher.escapeIdentifier(names.replicationUser)}`);
+  await publisher.query(`DROP ROLE ${publisher.escapeIdentifier(names.replicationUser)}`);
 }
 
 /** After the cut-over is recorded: green's subscription and blue's slot go. Repeatable. */
 async function finishCutover(context: BlueGreenContext, admin: Sql, database: string, marker: Marker & { state: 'cut-over' }, sequencesCopied: number, tablesCompared: number): Promise<CutoverResult> {
   const { names } = context;
   await withDatabase(targets(context).green, async (green) => {
-    if (await subscriptionOnGreen(green, names)) await dropSubscription(green, names);
+    if (await subscriptionOn(green, names.subscription)) await dropSubscription(green, names.subscription);
   });
   await dropSlot(context, admin, database);
   const left = (await scalar<boolean>(admin, 'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)', [names.replicationUser]))
     ? `; the replication user ${names.replicationUser} is left on blue's server (DROP OWNED BY and DROP ROLE it there)` : '';
   if (left || sequencesCopied + tablesCompared === 0) context.io.err(`the cut-over completed at ${marker.cutOverAt}${left}`);
-  return { writeFreezeMs: await millisecondsBetween(admin, marker.frozenSince, marker.cutOverAt), frozenSince: marker.frozenSince, cutOverAt: marker.cutOverAt, sequencesCopied, tablesCompared };
+  if (marker.rollbackOpen) {
+    context.io.err(`rollback window open: blue receives every write green takes and refuses its clients' writes; "bluegreen rollback" moves the writes back to blue with none lost, ` +
+      `"bluegreen end-rollback" ends the window (green's slot ${names.back} keeps WAL for blue until then)`);
+  }
+  return {
+    writeFreezeMs: await millisecondsBetween(admin, marker.frozenSince, marker.cutOverAt), frozenSince: marker.frozenSince, cutOverAt: marker.cutOverAt, sequencesCopied, tablesCompared,
+    rollbackOpen: marker.rollbackOpen,
+  };
 }
 
-/** Drops green's subscription without reaching blue (its slot is dropped on blue's server, by dropSlot). */
-async function dropSubscription(green: Sql, names: Names): Promise<void> {
-  const subscription = green.escapeIdentifier(names.subscription);
-  await green.query(`ALTER SUBSCRIPTION ${subscription} DISABLE`);
-  await green.query(`ALTER SUBSCRIPTION ${subscription} SET (slot_name = NONE)`);
-  await green.query(`DROP SUBSCRIPTION ${subscription}`);
+/** Drops a subscription without reaching its publisher (the slot is dropped on the publisher's server, by dropSlot). */
+async function dropSubscription(subscriber: Sql, name: string): Promise<void> {
+  const subscription = subscriber.escapeIdentifier(name);
+  await subscriber.query(`ALTER SUBSCRIPTION ${subscription} DISABLE`);
+  await subscriber.query(`ALTER SUBSCRIPTION ${subscription} SET (slot_name = NONE)`);
+  await subscriber.query(`DROP SUBSCRIPTION ${subscription}`);
 }
 
-/** Drops blue's slot once nothing streams from it (the walsender of a just-disabled subscription exits on its own). */
-async function dropSlot(context: BlueGreenContext, admin: Sql, database: string): Promise<void> {
-  const slot = await slotOnBlue(admin, context.names, database);
+/** Drops a slot once nothing streams from it (the walsender of a just-disabled subscription exits on its own). */
+async function dropSlot(context: BlueGreenContext, admin: Sql, database: string, slotName = context.names.slot): Promise<void> {
+  const slot = await slotOn(admin, slotName, database);
   if (!slot) return;
-  if (slot.activePid !== null) await endSessions(admin, [slot.activePid], context.clock, WAIT_MS, `ending the walsender of slot ${context.names.slot}`);
-  await admin.query('SELECT pg_drop_replication_slot($1)', [context.names.slot]);
+  if (slot.activePid !== null) await endSessions(admin, [slot.activePid], context.clock, WAIT_MS, `ending the walsender of slot ${slotName}`);
+  await admin.query('SELECT pg_drop_replication_slot($1)', [slotName]);
 }
 
 /**
@@ -685,15 +883,17 @@ export async function abort(context: BlueGreenContext): Promise<void> {
   const { names } = context;
   const leftOnGreen = await step(context, async (admin, database) => {
     const state = await blueDatabaseState(admin, database, names);
-    if (state.marker?.state === 'cut-over') {
-      throw refuse(`the cut-over completed at ${state.marker.cutOverAt} (green has every write since); abort would give blue its writes back beside green`);
+    if (state.marker?.state === 'cut-over' || state.marker?.state === 'rolling-back') {
+      throw refuse(`the cut-over completed at ${state.marker.cutOverAt} (green has every write since); abort would give blue its writes back beside green` +
+        `${state.marker.state === 'cut-over' && !state.marker.rollbackOpen ? '' : ': rollback moves them back with every write green took'}`);
     }
     if (!state.acceptsConnections && state.marker) await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS true`);
-    const objects = await withDatabase(targets(context).green, async (green) => {
+    const objects = await withDatabase(targets(context).green, (green) => withDatabase(targets(context).greenAdmin, async (greenAdmin) => {
       await endOrphanedCopies(context, admin, green, database);
-      if (await subscriptionOnGreen(green, names)) await dropSubscription(green, names);
+      if (await subscriptionOn(green, names.subscription)) await dropSubscription(green, names.subscription);
+      await removeWayBack(context, green, greenAdmin);
       return userObjects(green);
-    });
+    }));
     await context.reach?.('abort:after-subscription');
     await dropSlot(context, admin, database);
     await withDatabase(targets(context).blue, async (blue) => {
@@ -715,3 +915,148 @@ export async function abort(context: BlueGreenContext): Promise<void> {
   }
 }
 
+
+export interface RollbackResult {
+  /** From green turning read-only (in the first run that froze it) until blue held every write and sequence. */
+  readonly writeFreezeMs: number;
+  readonly frozenSince: string;
+  readonly rolledBackAt: string;
+  readonly sequencesCopied: number;
+  readonly tablesCompared: number;
+}
+
+/**
+ * `rollback` in the rollback window: a cut-over in reverse. Green is frozen and drained into blue
+ * through the window's subscription exactly as blue was into green (the same locks, final position
+ * and sequences; see cutover), then closed; in one transaction on blue, the subscription and the
+ * fence go, blue takes writes again and the marker is cleared. The marker says "rolling back" before
+ * green is frozen, and green's database comment says when green's part is done, so a re-run after a
+ * crash at any instant completes it, and end-rollback can still give green its writes back instead.
+ */
+export async function rollback(context: BlueGreenContext, options: CutoverOptions): Promise<RollbackResult> {
+  const { names, clock } = context;
+  const greenDatabase = databaseOf(context.greenUrl);
+  const result = await step(context, (admin, database) => withDatabase(targets(context).greenAdmin, async (greenAdmin): Promise<RollbackResult> => {
+    const state = await blueDatabaseState(admin, database, names);
+    const greenState = await databaseState(greenAdmin, 'green', greenDatabase);
+    const greenDoneAt = rolledBackAt(greenState.comment, names.publication);
+    if (!state.marker) {
+      if (!greenDoneAt) throw refuse('blue was not cut over: there is nothing to roll back (before a cut-over, abort gives blue its writes back)');
+      await dropSlot(context, greenAdmin, greenDatabase, names.back);
+      context.io.err(`the rollback completed at ${greenDoneAt}`);
+      return { writeFreezeMs: 0, frozenSince: greenDoneAt, rolledBackAt: greenDoneAt, sequencesCopied: 0, tablesCompared: 0 };
+    }
+    if (state.marker.state === 'frozen') throw refuse(`a cut-over froze blue at ${state.marker.frozenSince} and has not completed: abort gives blue its writes back`);
+    if (state.marker.state === 'cut-over' && !state.marker.rollbackOpen) {
+      throw refuse(`blue was cut over at ${state.marker.cutOverAt} with no rollback window open (cut over with --no-rollback, or the window was ended): blue has none of green's writes since, so moving back would lose them`);
+    }
+    const wasFrozen = state.marker.state === 'rolling-back' ? state.marker : undefined;
+    const { cutOverAt, frozenSince: blueFrozenSince } = state.marker;
+
+    const blue = await connect(targets(context).blue);
+    try {
+      await writableSession(blue);
+      let drained = { sequencesCopied: 0, tablesCompared: 0 };
+      let rollingBackSince = wasFrozen?.rollingBackSince;
+      if (!greenDoneAt) {
+        // Closed by a run that died before green's part was done: open again to verify from the start.
+        if (wasFrozen && !greenState.acceptsConnections) await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} ALLOW_CONNECTIONS true`);
+        ({ drained, rollingBackSince } = await withDatabase(targets(context).green, async (green) => {
+          await writableSession(green);
+          const subscription = await subscriptionOn(blue, names.back);
+          if (!subscription) throw refuse(`blue has no subscription ${names.back} though the marker says the rollback window is open; nothing was changed (see "bluegreen lag")`);
+          if (!subscription.enabled) await blue.query(`ALTER SUBSCRIPTION ${blue.escapeIdentifier(names.back)} ENABLE`);
+          const stays = wasFrozen ? `green stays read-only since ${wasFrozen.rollingBackSince}` : 'nothing was changed';
+          const change: Switch = { direction: backward(names), source: green, sourceAdmin: greenAdmin, sourceDatabase: greenDatabase, target: blue };
+          const refusals = await guardrails(context, change, options, !wasFrozen);
+          if (refusals.length > 0) throw refuse(`not rolling back (DDL, large objects and tables without identity are not replicated): ${refusals.join('; ')}; ${stays}`);
+          const sessions = await otherSessions(greenAdmin, greenDatabase, [green.pid]);
+          if (sessions.length > 0 && !options.terminate) throw refuse(`sessions still use green; stop them or add --terminate: ${describeSessions(sessions)}; ${stays}`);
+
+          // Recorded before green is frozen, so that a frozen green is never without a record of it.
+          const since = wasFrozen?.rollingBackSince ?? await serverNow(greenAdmin);
+          if (!wasFrozen) await setMarker(admin, database, { state: 'rolling-back', name: names.publication, frozenSince: blueFrozenSince, cutOverAt, rollingBackSince: since });
+          await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} SET default_transaction_read_only = on`);
+          context.io.err(`green is read-only for new sessions since ${since}`);
+          await context.reach?.('rollback:after-freeze');
+          await endSessions(greenAdmin, sessions.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions on green');
+
+          const moved = await drainUnderLocks(context, change, options, sessions.length,
+            'green stays read-only (run rollback again, or end-rollback to give green its writes back)', (point) => context.reach?.(`rollback:${point}`));
+          // Blue holds everything: close green for good before the locks go, then record that on green.
+          await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} ALLOW_CONNECTIONS false`);
+          const late = await otherSessions(greenAdmin, greenDatabase, [green.pid]);
+          await endSessions(greenAdmin, late.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions left on green');
+          await context.reach?.('rollback:after-close');
+          await green.query(`DROP PUBLICATION IF EXISTS ${green.escapeIdentifier(names.back)}`);
+          await dropReplicationUser(green, names);
+          await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(greenDatabase)} IS ${green.escapeLiteral(formatRolledBack(names.publication, await serverNow(green)))}`);
+          await green.query('COMMIT');
+          return { drained: moved, rollingBackSince: since };
+        }));
+      }
+      await context.reach?.('rollback:after-green');
+      const doneAt = rolledBackAt((await databaseState(greenAdmin, 'green', greenDatabase)).comment, names.publication)!;
+      rollingBackSince ??= doneAt;
+      // One transaction: blue stops subscribing, loses its fence and takes writes, and the marker goes, or none of it.
+      await blue.query('BEGIN');
+      await unsubscribeBlue(context, blue);
+      await blue.query(`ALTER DATABASE ${blue.escapeIdentifier(database)} RESET default_transaction_read_only`);
+      await setMarker(blue, database, undefined);
+      await blue.query('COMMIT');
+      await context.reach?.('rollback:after-mark');
+      await dropSlot(context, greenAdmin, greenDatabase, names.back);
+      return { writeFreezeMs: await millisecondsBetween(admin, rollingBackSince!, doneAt), frozenSince: rollingBackSince!, rolledBackAt: doneAt, ...drained };
+    } finally {
+      await blue.end();
+    }
+  }));
+  if (context.json) {
+    if (!options.movesName) context.io.out(JSON.stringify(result));
+  } else {
+    context.io.out(`rolled back: writes were frozen for ${result.writeFreezeMs} ms (green read-only since ${result.frozenSince}, blue complete at ${result.rolledBackAt}); ` +
+      `${result.sequencesCopied} sequences copied, ${result.tablesCompared > 0 ? `${result.tablesCompared} tables match` : 'row counts not compared'}; blue takes writes, green is closed`);
+    if (!options.movesName) context.io.out('Now point Keycloak back at blue: run this rollback again with --environment <env> to move the writer DNS name (or change KC_DB_URL).');
+  }
+  return result;
+}
+
+/**
+ * `end-rollback`: ends the rollback window, keeping green. Blue's subscription and fence go and blue
+ * is closed for good (in that order, so blue is never open unfenced); then green's slot, publication
+ * and replication user. After an interrupted rollback that had not finished green's part, green gets
+ * its writes back first. Repeatable.
+ */
+export async function endRollback(context: BlueGreenContext): Promise<void> {
+  const { names, clock } = context;
+  const greenDatabase = databaseOf(context.greenUrl);
+  await step(context, (admin, database) => withDatabase(targets(context).greenAdmin, async (greenAdmin) => {
+    const state = await blueDatabaseState(admin, database, names);
+    if (!state.marker || state.marker.state === 'frozen') throw refuse('blue was not cut over: there is no rollback window to end');
+    const greenState = await databaseState(greenAdmin, 'green', greenDatabase);
+    if (state.marker.state === 'rolling-back') {
+      const greenDoneAt = rolledBackAt(greenState.comment, names.publication);
+      if (greenDoneAt) throw refuse(`the rollback moved all of green's writes to blue and closed green at ${greenDoneAt}: run rollback again to complete it`);
+      await greenAdmin.query('BEGIN');
+      await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} RESET default_transaction_read_only`);
+      await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} ALLOW_CONNECTIONS true`);
+      await greenAdmin.query('COMMIT');
+      context.io.err(`green takes writes again: the rollback frozen since ${state.marker.rollingBackSince} is given up`);
+    }
+    const { cutOverAt, frozenSince } = state.marker;
+    if (state.marker.state === 'rolling-back' || state.marker.rollbackOpen) {
+      await withDatabase(targets(context).blue, async (blue) => {
+        await writableSession(blue);
+        await blue.query('BEGIN');
+        await unsubscribeBlue(context, blue);
+        await setMarker(blue, database, { state: 'cut-over', name: names.publication, frozenSince, cutOverAt, rollbackOpen: false });
+        await blue.query('COMMIT');
+      });
+    }
+    // From here nothing may reach blue: it has stopped receiving green's writes.
+    await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS false`);
+    await endSessions(admin, (await otherSessions(admin, database, [])).map((s) => s.pid), clock, WAIT_MS, 'ending the sessions left on blue');
+    await withDatabase(targets(context).green, (green) => removeWayBack(context, green, greenAdmin));
+  }));
+  context.io.out(`rollback window ended: blue no longer receives green's writes and accepts no connections; green's slot ${names.back}, publication and replication user removed`);
+}

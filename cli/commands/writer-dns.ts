@@ -144,20 +144,69 @@ export async function writerDns(env: OperatedEnvironment, deps: Deps, io: Io, op
 export interface NameMove {
   readonly name: string;
   readonly target: string;
-  /** False when the name already named green, pinned: a re-run. */
+  /** False when the name already led there (a re-run). */
   readonly changed: boolean;
   /** From the change until Route 53 said INSYNC. */
   readonly inSyncAfterMs: number;
 }
 
+/** Where a blue/green step moves the name: the endpoint, and with `pinTo` the cluster it is pinned to (else the pin goes). */
+interface NameDestination {
+  readonly side: 'green' | 'blue';
+  readonly target: string;
+  readonly pinTo?: string;
+  readonly comment: string;
+}
+
 /**
- * The last step of a blue/green cut-over: the writer's name to green's writer endpoint, pinned so
- * that no writer-DNS handler (they watch blue's global cluster) points it back at blue; then waits
- * until Route 53 reports the change in sync. Replaces exactly what it read, so it never overwrites
- * a concurrent change; repeatable.
+ * Moves the writer's name for a blue/green step, replacing exactly what it read (so it never
+ * overwrites a concurrent change), then waits until Route 53 reports the change in sync. Repeatable.
+ */
+async function moveNameFor(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number, destination: NameDestination): Promise<NameMove> {
+  const zoneId = await writerZoneId(env, deps);
+  const route53 = deps.aws.route53();
+  const { record, pin } = await readNameAndPin(env, deps, zoneId);
+  const target = normalizeDnsName(destination.target);
+  if (pin && !pin.by.startsWith(BLUEGREEN_PINNER)) {
+    throw refuse(`${env.recordName} is pinned to ${pin.cluster} by ${pin.by} at ${pin.at}: an operator's choice this step does not override (see "writer-dns ${env.config.name}")`);
+  }
+  const pinned = destination.pinTo ? pin?.cluster === destination.pinTo : !pin;
+  if (record && normalizeDnsName(record.target) === target && pinned) return { name: env.recordName, target, changed: false, inSyncAfterMs: 0 };
+  const region = env.config.blueGreen.greenRegion ?? env.config.regions[0];
+  const started = deps.clock.now();
+  const set = destination.pinTo
+    ? { endpoint: target, cluster: destination.pinTo, by: `${BLUEGREEN_PINNER} ${(await callAws('GetCallerIdentity', () => deps.aws.sts(region).send(new GetCallerIdentityCommand({})), deps.clock)).Arn ?? ''}`.trim(), at: new Date(started).toISOString() }
+    : undefined;
+  const changeId = await callAws('ChangeResourceRecordSets', () => replaceRecord(route53, zoneId, {
+    name: env.recordName,
+    previous: record,
+    target,
+    ttlSeconds: env.config.writerDns.ttlSeconds,
+    comment: destination.comment,
+    pin: { previous: pin, ...(set && { set }) },
+  }), deps.clock, 1);
+  io.err(`${env.recordName} now names ${destination.side} (${target})${set ? ', pinned' : ', unpinned'}; waiting for Route 53 to report it in sync`);
+  while (!(await callAws('GetChange', () => changeIsInSync(route53, changeId), deps.clock))) {
+    if (deps.clock.now() - started > timeoutMs) {
+      throw new CliError(`${env.recordName} names ${destination.side}, but Route 53 did not report the change in sync within ${Math.round(timeoutMs / 1000)} s; it goes on propagating`, ExitCode.timeout);
+    }
+    await deps.clock.sleep(1000);
+  }
+  return { name: env.recordName, target, changed: true, inSyncAfterMs: deps.clock.now() - started };
+}
+
+function requireBlueGreen(env: OperatedEnvironment): void {
+  if (!env.config.blueGreen.enabled) throw refuse(`${env.config.name} has no blue/green (blueGreen.enabled is false)`);
+}
+
+/**
+ * The last step of a blue/green cut-over: the writer's name to green's writer endpoint (with green
+ * a global database and the global-writer target, green's global writer endpoint, so a later
+ * switchover of green moves it), pinned so that no writer-DNS handler (they watch blue's global
+ * cluster) points it back at blue.
  */
 export async function pointNameAtGreen(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
-  if (!env.config.blueGreen.enabled) throw refuse(`${env.config.name} has no blue/green (blueGreen.enabled is false)`);
+  requireBlueGreen(env);
   const region = env.config.blueGreen.greenRegion ?? env.config.regions[0];
   const identifier = greenClusterIdentifier(regionalClusterIdentifier(env.config.globalClusterIdentifier, region));
   const rds = deps.aws.rds(region);
@@ -168,30 +217,19 @@ export async function pointNameAtGreen(env: OperatedEnvironment, deps: Deps, io:
       : Promise.resolve(undefined),
   ]);
   if (!green?.Endpoint || !green.DBClusterArn) throw refuse(`green cluster ${identifier} in ${region} does not exist or has no endpoint; is the ${env.config.name}-green stack deployed?`);
-  // With green a global database and the global-writer target, the name leads to green's global writer endpoint, so a later switchover of green moves it.
-  const target = normalizeDnsName(env.config.writerDns.target === 'global-writer' && greenGlobal?.Endpoint ? greenGlobal.Endpoint : green.Endpoint);
-  const zoneId = await writerZoneId(env, deps);
-  const route53 = deps.aws.route53();
-  const { record, pin } = await readNameAndPin(env, deps, zoneId);
-  if (record && normalizeDnsName(record.target) === target && pin?.cluster === green.DBClusterArn) {
-    return { name: env.recordName, target, changed: false, inSyncAfterMs: 0 };
+  const target = env.config.writerDns.target === 'global-writer' && greenGlobal?.Endpoint ? greenGlobal.Endpoint : green.Endpoint;
+  return moveNameFor(env, deps, io, timeoutMs, { side: 'green', target, pinTo: green.DBClusterArn, comment: `bluegreen cutover to ${identifier}` });
+}
+
+/**
+ * The last step of a blue/green rollback: the writer's name back to blue's writer, as the
+ * writer-DNS handlers would set it, and unpinned, so that they keep it on blue's writer again.
+ */
+export async function pointNameAtBlue(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
+  requireBlueGreen(env);
+  const writers = (await Promise.all(env.config.regions.map((region) => regionView(env, deps, region)))).filter((view) => view.role === 'writer');
+  if (writers.length !== 1 || !writers[0].nameTarget) {
+    throw refuse(`blue's global cluster ${env.config.globalClusterIdentifier} has ${writers.length} writers (${writers.map((view) => view.region).join(', ') || 'none'}): the name stays on green; see "writer-dns ${env.config.name}"`);
   }
-  const { Arn } = await callAws('GetCallerIdentity', () => deps.aws.sts(region).send(new GetCallerIdentityCommand({})), deps.clock);
-  const started = deps.clock.now();
-  const changeId = await callAws('ChangeResourceRecordSets', () => replaceRecord(route53, zoneId, {
-    name: env.recordName,
-    previous: record,
-    target,
-    ttlSeconds: env.config.writerDns.ttlSeconds,
-    comment: `bluegreen cutover to ${identifier}`,
-    pin: { previous: pin, set: { endpoint: target, cluster: green.DBClusterArn!, by: `${BLUEGREEN_PINNER} ${Arn ?? ''}`.trim(), at: new Date(started).toISOString() } },
-  }), deps.clock, 1);
-  io.err(`${env.recordName} now names green (${target}), pinned; waiting for Route 53 to report it in sync`);
-  while (!(await callAws('GetChange', () => changeIsInSync(route53, changeId), deps.clock))) {
-    if (deps.clock.now() - started > timeoutMs) {
-      throw new CliError(`${env.recordName} names green, but Route 53 did not report the change in sync within ${Math.round(timeoutMs / 1000)} s; it goes on propagating`, ExitCode.timeout);
-    }
-    await deps.clock.sleep(1000);
-  }
-  return { name: env.recordName, target, changed: true, inSyncAfterMs: deps.clock.now() - started };
+  return moveNameFor(env, deps, io, timeoutMs, { side: 'blue', target: writers[0].nameTarget, comment: `bluegreen rollback to ${writers[0].cluster}` });
 }
