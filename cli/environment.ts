@@ -3,12 +3,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../stacks/package-root';
 import { EnvironmentConfig, EnvironmentInput, EnvironmentValidationError, environments, parseEnvironments } from '../environments';
-import { didYouMean, regionalClusterIdentifier, writerRecordName, writerZoneName } from '../modules/core';
+import { didYouMean, slotIdentifiers, writerRecordName, writerZoneName } from '../modules/core';
 import { CliError, ExitCode, refuse } from './errors';
 
 export interface OperatedEnvironment {
   readonly config: EnvironmentConfig;
-  /** Member cluster identifier per Region. */
+  /** The global cluster that takes the writes: blue's, or once `blueGreen.live` is green, green's. */
+  readonly globalClusterIdentifier: string;
+  /** Its member cluster identifier per Region. */
   readonly clusterIdentifiers: Readonly<Record<string, string>>;
   readonly recordName: string;
   /** The zone's name, and its id when the environment names an existing zone. */
@@ -65,9 +67,11 @@ export function loadEnvironment(name: string, inputs: readonly EnvironmentInput[
     throw new CliError(`unknown environment ${JSON.stringify(name)}; environments: ${configs.map((c) => c.name).join(', ')}`, ExitCode.usage);
   }
   const { zone, domain } = config.writerDns;
+  const live = slotIdentifiers(config.globalClusterIdentifier, config.blueGreen.live);
   return {
     config,
-    clusterIdentifiers: Object.fromEntries(config.regions.map((region) => [region, regionalClusterIdentifier(config.globalClusterIdentifier, region)])),
+    globalClusterIdentifier: live.globalClusterIdentifier,
+    clusterIdentifiers: Object.fromEntries(config.regions.map((region) => [region, live.member(region)])),
     recordName: writerRecordName(config.globalClusterIdentifier, domain),
     zone:
       zone.type === 'existing'

@@ -48,7 +48,7 @@ export async function describeGlobalCluster(env: OperatedEnvironment, deps: Deps
   for (const region of regions) {
     try {
       return await callAws(`DescribeGlobalClusters in ${region}`, () =>
-        describeGlobalClusterIn(deps.aws.rds(region), env.config.globalClusterIdentifier), deps.clock);
+        describeGlobalClusterIn(deps.aws.rds(region), env.globalClusterIdentifier), deps.clock);
     } catch (error) {
       if (error instanceof CliError && error.exitCode === ExitCode.credentials) throw error;
       lastError = error;
@@ -60,7 +60,7 @@ export async function describeGlobalCluster(env: OperatedEnvironment, deps: Deps
 /** The global cluster with every member's Region, role and status; refuses when it does not exist. */
 export async function observe(env: OperatedEnvironment, deps: Deps, regions?: readonly string[]): Promise<Observation> {
   const globalCluster = await describeGlobalCluster(env, deps, regions);
-  if (!globalCluster) throw refuse(`global cluster ${env.config.globalClusterIdentifier} does not exist`);
+  if (!globalCluster) throw refuse(`global cluster ${env.globalClusterIdentifier} does not exist`);
   const members = await Promise.all(
     (globalCluster.GlobalClusterMembers ?? []).map(async (member): Promise<Member> => {
       const arn = member.DBClusterArn ?? '';

@@ -7,7 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { AwsClients, Clock } from './aws';
 import { abort, attach, attachClone, blueGreenNames, check, cutover, endRollback, lag, prepare, rollback } from './bluegreen/steps';
 import type { BlueGreenContext, CutoverOptions } from './bluegreen/steps';
-import { CliError, ExitCode } from './errors';
+import { CliError, ExitCode, refuse } from './errors';
 import type { Io } from './output';
 
 export interface Runtime {
@@ -173,6 +173,10 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     // The environment is read before anything changes, so a mistyped one stops the step before the freeze.
     const { loadEnvironment, environmentInputs } = await import('./environment');
     const operated = options.environment ? loadEnvironment(options.environment, environmentInputs(runtime.env, program.opts().environments)) : undefined;
+    // The handlers follow the live database of the configuration: a name moved against it would be moved back.
+    if (operated && operated.config.blueGreen.live !== 'blue' && to === 'blue') {
+      throw refuse(`${operated.config.name} says green is live (blueGreen.live: 'green'), so its writer-DNS handlers follow green and would take the name back: set live to 'blue' and deploy ${operated.config.name}-database first; nothing was changed`);
+    }
     const result = await moveData({
       terminate: Boolean(options.terminate), timeoutMs: options.timeout * 1000, countRows: options.rowCounts, maxLagBytes: options.maxLagBytes, maxTransactionSeconds: options.maxTransactionSeconds,
       movesName: Boolean(operated),

@@ -250,9 +250,13 @@ export const environmentSchema = z
         greenGlobal: z.boolean().default(false),
         /** Engine version green runs once upgraded in place (the usual reason for blue/green); its secondaries and parameter groups follow it. @default engineVersion */
         greenEngineVersion: z.string().optional(),
+        /** The database that takes the writes: the handlers, the sites' fallback hosts, the DR parameters and the CLI follow it. Set `green` once a cut-over completed. @default 'blue' */
+        live: z.enum(['blue', 'green']).default('blue'),
+        /** Blue's clusters once green is live: `kept`, `unprotected` (deletion protection off, so that they can go), `retired` (removed; their KMS keys and parameter groups, which green uses, stay). @default 'kept' */
+        blueClusters: z.enum(['kept', 'unprotected', 'retired']).default('kept'),
       })
       .strict()
-      .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1, greenGlobal: false }),
+      .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1, greenGlobal: false, live: 'blue', blueClusters: 'kept' }),
     /** The DR orchestrator: a state machine in every Region that runs plans of ordered layers (stack `<env>-dr`). @default { enabled: false } */
     drOrchestrator: z.object({
       enabled: z.boolean(),
@@ -383,6 +387,12 @@ export const environmentSchema = z
       else if (!engineVersionProblem(env.engineVersion) && parseEngineVersion(greenVersion).major < parseEngineVersion(env.engineVersion).major) {
         issue(['blueGreen', 'greenEngineVersion'], `${greenVersion} is an older major version than blue's ${env.engineVersion}: a blue/green upgrade goes forward`);
       }
+    }
+    if (env.blueGreen.live === 'green' && !(env.blueGreen.green && env.blueGreen.greenGlobal)) {
+      issue(['blueGreen', 'live'], 'green takes the writes only as a global database over every Region (green: true, greenGlobal: true), so that it keeps cross-Region disaster recovery and the handlers have a global cluster to follow');
+    }
+    if (env.blueGreen.blueClusters !== 'kept' && env.blueGreen.live !== 'green') {
+      issue(['blueGreen', 'blueClusters'], `${env.blueGreen.blueClusters}: blue's clusters may lose their protection or go only once green takes the writes (live: 'green')`);
     }
     if (env.blueGreen.green && !env.blueGreen.enabled) {
       issue(['blueGreen', 'green'], 'a green clone needs enabled: true: it replicates from blue through logical replication');

@@ -1,3 +1,6 @@
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { DataAwsRdsCluster } from '@cdktf/provider-aws/lib/data-aws-rds-cluster';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
@@ -5,7 +8,7 @@ import { AssetType, Fn, TerraformAsset, TerraformOutput, TerraformStack, Terrafo
 import { Construct } from 'constructs';
 import { AuroraGlobalDatabase } from '../modules/aurora-global-database';
 import { AuroraNetwork } from '../modules/aurora-network';
-import { databaseStackName, projectTags, regionalClusterIdentifier, writerRecordName, writerZoneName } from '../modules/core';
+import { databaseStackName, projectTags, slotIdentifiers, writerRecordName, writerZoneName } from '../modules/core';
 import { addStateBackend } from '../modules/state-backend';
 import { WriterDnsRecord, WriterZone } from '../modules/writer-dns-record';
 import { WriterFailoverHandler } from '../modules/writer-failover-handler';
@@ -23,6 +26,13 @@ export interface DatabaseStackProps {
   readonly writerDnsBundle: FunctionBundle;
 }
 
+/** Where the live database takes connections: what the sites put in Keycloak's JDBC URL after the writer's name. */
+export interface DatabaseEndpoints {
+  readonly globalWriterEndpoint: string;
+  /** Each Region's member cluster endpoint, in the order of the environment's regions. */
+  readonly regionalWriterEndpoints: ReadonlyArray<{ readonly region: string; readonly endpoint: string }>;
+}
+
 /**
  * The database of one environment: a provider, an Aurora network and a member cluster in every
  * Region of the global cluster, the global cluster itself, the writer's DNS name, and a failover
@@ -34,6 +44,8 @@ export class DatabaseStack extends TerraformStack {
   public readonly writerDns: WriterDnsRecord;
   /** Database credentials, replicated to every Region of the global cluster. */
   public readonly credentialsSecret: SecretsmanagerSecret;
+  /** Blue's endpoints; none once blue's clusters are retired. */
+  public readonly blueEndpoints?: DatabaseEndpoints;
 
   private readonly writerDnsBundle: FunctionBundle;
 
@@ -101,13 +113,21 @@ export class DatabaseStack extends TerraformStack {
       masterUsername: env.masterUsername,
       masterPassword: masterPassword.stringValue,
       masterPasswordVersion: masterPasswordVersion.numberValue,
-      deletionProtection: env.deletionProtection,
+      // Unprotected first, in an apply of its own: RDS refuses to delete a protected cluster.
+      deletionProtection: env.deletionProtection && env.blueGreen.blueClusters === 'kept',
       backupRetentionDays: env.backupRetentionDays,
       skipFinalSnapshot: env.skipFinalSnapshot,
       performanceInsightsRetentionDays: env.performanceInsightsRetentionDays,
       logicalReplicationSubscribers: env.blueGreen.enabled ? env.blueGreen.subscribers : 0,
       clusterParameters: env.clusterParameters,
+      retired: env.blueGreen.blueClusters === 'retired',
     });
+    if (this.database.globalWriterEndpoint) {
+      this.blueEndpoints = {
+        globalWriterEndpoint: this.database.globalWriterEndpoint,
+        regionalWriterEndpoints: this.database.regionalClusters.map(({ region, cluster }) => ({ region, endpoint: cluster.endpoint })),
+      };
+    }
 
     this.writerDns = this.addWriterDns(env, providers);
 
@@ -127,27 +147,36 @@ export class DatabaseStack extends TerraformStack {
     });
 
     new TerraformOutput(this, 'global_cluster_identifier', { value: env.globalClusterIdentifier });
+    new TerraformOutput(this, 'live_global_cluster_identifier', {
+      value: slotIdentifiers(env.globalClusterIdentifier, env.blueGreen.live).globalClusterIdentifier,
+      description: 'The global cluster that takes the writes (blue/green: blue\'s or green\'s), which the writer-DNS handlers follow.',
+    });
     new TerraformOutput(this, 'writer_dns_name', {
       value: this.writerDns.recordName,
       description: 'The name Keycloak connects to; it follows the writer through switchovers and failovers.',
     });
     new TerraformOutput(this, 'writer_dns_zone_id', { value: this.writerDns.zoneId });
-    new TerraformOutput(this, 'global_writer_endpoint', {
-      value: this.database.globalWriterEndpoint,
-      description: 'Aurora global writer endpoint; follows switchovers and failovers inside the global cluster.',
-    });
+    if (this.database.globalWriterEndpoint) {
+      new TerraformOutput(this, 'global_writer_endpoint', {
+        value: this.database.globalWriterEndpoint,
+        description: 'Aurora global writer endpoint; follows switchovers and failovers inside the global cluster.',
+      });
+    }
     new TerraformOutput(this, 'regional_clusters', {
-      description: 'Per Region: the member cluster and its network.',
+      description: 'Per Region: blue\'s member cluster (until it is retired) and the network.',
       value: Object.fromEntries(
-        this.database.regionalClusters.map(({ region, cluster }) => {
+        env.regions.map((region) => {
           const network = this.networks[region];
+          const cluster = this.database.regionalClusters.find((member) => member.region === region)?.cluster;
           return [
             region,
             {
-              cluster_identifier: cluster.clusterIdentifier,
-              cluster_arn: cluster.arn,
-              writer_endpoint: cluster.endpoint,
-              reader_endpoint: cluster.readerEndpoint,
+              ...(cluster && {
+                cluster_identifier: cluster.clusterIdentifier,
+                cluster_arn: cluster.arn,
+                writer_endpoint: cluster.endpoint,
+                reader_endpoint: cluster.readerEndpoint,
+              }),
               vpc_id: network.vpc.id,
               vpc_cidr: network.cidrBlock,
               route_table_id: network.routeTable.id,
@@ -159,10 +188,21 @@ export class DatabaseStack extends TerraformStack {
     });
   }
 
-  /** The writer's DNS name, and in every Region a handler that keeps it on the writer. */
+  /**
+   * The writer's DNS name, and in every Region a handler that keeps it on the live database's writer:
+   * blue's, or once green is live (blueGreen.live), green's, named from its identifiers (the green
+   * stack depends on this one, so nothing of it can be referenced here).
+   */
   private addWriterDns(env: EnvironmentConfig, providers: Record<string, AwsProvider>): WriterDnsRecord {
     const { writerDns } = env;
-    const [primary] = this.database.regionalClusters;
+    const live = slotIdentifiers(env.globalClusterIdentifier, env.blueGreen.live);
+    const primaryRegion = env.regions[0];
+    const blueIsLive = env.blueGreen.live === 'blue';
+    const [bluePrimary] = this.database.regionalClusters;
+    const arns = blueIsLive ? undefined : {
+      partition: new DataAwsPartition(this, 'partition', { provider: providers[primaryRegion] }).partition,
+      account: new DataAwsCallerIdentity(this, 'account', { provider: providers[primaryRegion] }).accountId,
+    };
     const zoneName = writerDns.zone.type === 'existing' ? writerDns.zone.zoneName : writerZoneName(writerDns.domain);
     const zone: WriterZone =
       writerDns.zone.type === 'existing'
@@ -175,10 +215,13 @@ export class DatabaseStack extends TerraformStack {
               vpcs: Object.entries(this.networks).map(([region, network]) => ({ vpcId: network.vpc.id, region })),
             };
     const record = new WriterDnsRecord(this, 'writer-dns', {
-      provider: providers[primary.region],
+      provider: providers[primaryRegion],
       recordName: writerRecordName(env.globalClusterIdentifier, writerDns.domain),
       zone,
-      initialTarget: writerDns.target === 'global-writer' ? this.database.globalWriterEndpoint : primary.cluster.endpoint,
+      // Set once at creation; the handlers own the value from then on.
+      initialTarget: blueIsLive
+        ? (writerDns.target === 'global-writer' ? this.database.globalWriterEndpoint! : bluePrimary.cluster.endpoint)
+        : new DataAwsRdsCluster(this, 'live-primary', { provider: providers[env.blueGreen.greenRegion ?? primaryRegion], clusterIdentifier: live.member(env.blueGreen.greenRegion ?? primaryRegion) }).endpoint,
       ttlSeconds: writerDns.ttlSeconds,
     });
 
@@ -187,15 +230,16 @@ export class DatabaseStack extends TerraformStack {
       type: AssetType.FILE,
       assetHash: this.writerDnsBundle.sha256,
     });
-    const memberClusterIdentifiers = env.regions.map((region) => regionalClusterIdentifier(env.globalClusterIdentifier, region));
-    for (const { region, cluster } of this.database.regionalClusters) {
+    const memberClusterIdentifiers = env.regions.map((region) => live.member(region));
+    for (const region of env.regions) {
+      const blueMember = this.database.regionalClusters.find((member) => member.region === region);
       new WriterFailoverHandler(this, `writer-dns-handler-${region}`, {
         provider: providers[region],
         region,
         code,
-        globalClusterIdentifier: env.globalClusterIdentifier,
-        globalClusterArn: this.database.globalCluster.arn,
-        ownCluster: { identifier: regionalClusterIdentifier(env.globalClusterIdentifier, region), arn: cluster.arn },
+        globalClusterIdentifier: live.globalClusterIdentifier,
+        globalClusterArn: arns ? `arn:${arns.partition}:rds::${arns.account}:global-cluster:${live.globalClusterIdentifier}` : this.database.globalCluster!.arn,
+        ownCluster: { identifier: live.member(region), arn: arns ? `arn:${arns.partition}:rds:${region}:${arns.account}:cluster:${live.member(region)}` : blueMember!.cluster.arn },
         memberClusterIdentifiers,
         hostedZoneId: record.zoneId,
         hostedZoneArn: record.zoneArn,

@@ -5,7 +5,7 @@ import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { TerraformAsset, TerraformOutput, TerraformStack, AssetType } from 'cdktf';
 import { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../environments/schema';
-import { drParameterNames, drStackName, regionalClusterIdentifier } from '../modules/core';
+import { drParameterNames, drStackName, slotIdentifiers } from '../modules/core';
 import { ownPlan } from '../functions/dr-orchestrator/plan';
 import { DrOrchestrator } from '../modules/dr-orchestrator';
 import { addStateBackend } from '../modules/state-backend';
@@ -30,6 +30,8 @@ export class DrStack extends TerraformStack {
     addStateBackend(this, env.stateBackend);
     const code = new TerraformAsset(this, 'dr-orchestrator-code', { path: props.bundle.zipFile, type: AssetType.FILE });
     const parameters = drParameterNames(env.name, env.regions);
+    // The plans move the live database: blue's, or once green is live, green's.
+    const live = slotIdentifiers(env.globalClusterIdentifier, env.blueGreen.live);
     for (const region of env.regions) {
       const provider = new AwsProvider(this, `aws-${region}`, { region, alias: region, defaultTags: [{ tags: environmentTags(env) }] });
       const orchestrator = new DrOrchestrator(this, `dr-${region}`, {
@@ -45,8 +47,8 @@ export class DrStack extends TerraformStack {
         // A run starts in the Region it moves the writer to: that Region's own plans are checked there.
         plansPath: parameters.plans,
         plans: {
-          [`switchover-to-${region}`]: ownPlan(env, region, 'switchover'),
-          [`failover-to-${region}`]: ownPlan(env, region, 'failover'),
+          [`switchover-to-${region}`]: ownPlan({ ...env, globalClusterIdentifier: live.globalClusterIdentifier }, region, 'switchover'),
+          [`failover-to-${region}`]: ownPlan({ ...env, globalClusterIdentifier: live.globalClusterIdentifier }, region, 'failover'),
         },
       });
       this.orchestrators[region] = orchestrator;
@@ -56,7 +58,7 @@ export class DrStack extends TerraformStack {
         provider,
         name: parameters.globalClusterIdentifier,
         type: 'String',
-        value: env.globalClusterIdentifier,
+        value: live.globalClusterIdentifier,
         description: `Global cluster of environment ${env.name}, for DR plans (!Ssm)`,
       });
       for (const member of env.regions) {
@@ -64,8 +66,8 @@ export class DrStack extends TerraformStack {
           provider,
           name: parameters.clusterArns[member],
           type: 'String',
-          value: `arn:${partition}:rds:${member}:${account}:cluster:${regionalClusterIdentifier(env.globalClusterIdentifier, member)}`,
-          description: `Member cluster of ${env.globalClusterIdentifier} in ${member}, for DR plans (!Ssm)`,
+          value: `arn:${partition}:rds:${member}:${account}:cluster:${live.member(member)}`,
+          description: `Member cluster of ${live.globalClusterIdentifier} in ${member}, for DR plans (!Ssm)`,
         });
       }
       new TerraformOutput(this, `state_machine_arn_${region.replace(/-/g, '_')}`, { value: orchestrator.stateMachine.arn });

@@ -7,7 +7,7 @@ import { memberClusterParameters, memberParameterGroups } from '../modules/auror
 import { greenClusterIdentifier, greenGlobalClusterIdentifier, greenStackName, parameterGroupFamily, regionalClusterIdentifier } from '../modules/core';
 import { GreenGlobalDatabase } from '../modules/green-global-database';
 import { addStateBackend } from '../modules/state-backend';
-import { DatabaseStack, environmentTags } from './database-stack';
+import { DatabaseEndpoints, DatabaseStack, environmentTags } from './database-stack';
 
 
 /**
@@ -19,6 +19,8 @@ import { DatabaseStack, environmentTags } from './database-stack';
 export class GreenStack extends TerraformStack {
   public readonly clone: AuroraClone;
   public readonly global?: GreenGlobalDatabase;
+  /** Green's endpoints, for the sites once green is live; only a global green has a global writer endpoint. */
+  public readonly endpoints?: DatabaseEndpoints;
 
   constructor(scope: Construct, env: EnvironmentConfig, database: DatabaseStack) {
     super(scope, greenStackName(env.name));
@@ -26,7 +28,8 @@ export class GreenStack extends TerraformStack {
     this.addDependency(database);
     const region = env.blueGreen.greenRegion ?? env.regions[0];
     const provider = new AwsProvider(this, `aws-${region}`, { region, alias: region, defaultTags: [{ tags: { ...environmentTags(env), BlueGreen: 'green' } }] });
-    const blue = database.database.regionalClusters.find((member) => member.region === region)!;
+    // Blue's key and parameter groups stay when blue's clusters are retired: green uses them.
+    const blue = database.database.regionalResources.find((member) => member.region === region)!;
     const network = database.networks[region];
 
     const blueIdentifier = regionalClusterIdentifier(env.globalClusterIdentifier, region);
@@ -51,7 +54,7 @@ export class GreenStack extends TerraformStack {
     const parameters = memberClusterParameters(env.blueGreen.subscribers, env.clusterParameters);
     /** Green's parameter groups in a Region: blue's when the family is the same, else its own of the new family. */
     const groupsIn = (regionName: string, regionProvider: AwsProvider) => {
-      const member = database.database.regionalClusters.find((candidate) => candidate.region === regionName)!;
+      const member = database.database.regionalResources.find((candidate) => candidate.region === regionName)!;
       if (family === blueFamily) return { cluster: member.clusterParameterGroup.name, instance: member.instanceParameterGroup.name };
       const own = memberParameterGroups(new Construct(this, `green-parameters-${regionName}`), regionProvider, greenClusterIdentifier(regionalClusterIdentifier(env.globalClusterIdentifier, regionName)), family, parameters, { Name: `${env.globalClusterIdentifier} green ${family}` });
       return { cluster: own.clusterParameterGroup.name, instance: own.instanceParameterGroup.name };
@@ -75,7 +78,7 @@ export class GreenStack extends TerraformStack {
         secondaries: others.map((other) => {
           const otherProvider = new AwsProvider(this, `aws-${other}`, { region: other, alias: other, defaultTags: [{ tags: { ...environmentTags(env), BlueGreen: 'green' } }] });
           const otherNetwork = database.networks[other];
-          const member = database.database.regionalClusters.find((candidate) => candidate.region === other)!;
+          const member = database.database.regionalResources.find((candidate) => candidate.region === other)!;
           const groups = groupsIn(other, otherProvider);
           return {
             provider: otherProvider,
@@ -94,6 +97,14 @@ export class GreenStack extends TerraformStack {
         backupRetentionDays: env.backupRetentionDays,
         performanceInsightsRetentionDays: env.performanceInsightsRetentionDays,
       });
+      const global = this.global;
+      this.endpoints = {
+        globalWriterEndpoint: global.globalWriterEndpoint,
+        regionalWriterEndpoints: env.regions.map((member) => ({
+          region: member,
+          endpoint: member === region ? this.clone.cluster.endpoint : global.secondaries.find((secondary) => secondary.region === member)!.cluster.endpoint,
+        })),
+      };
       new TerraformOutput(this, 'green_global_writer_endpoint', {
         value: this.global.globalWriterEndpoint,
         description: 'Aurora\'s global writer endpoint of green: where the writer\'s name leads after the cut-over (global-writer target).',

@@ -23,8 +23,10 @@ export function addEnvironmentStacks(app: Construct, environments: readonly Envi
   const drBundle = environments.some((env) => env.drOrchestrator.enabled) ? bundleFunction('dr-orchestrator') : undefined;
   for (const env of environments) {
     const database = new DatabaseStack(app, env, { writerDnsBundle });
-    for (const site of env.sites) new SiteAccessStack(app, env, site, database);
-    if (env.blueGreen.green) new GreenStack(app, env, database);
+    const green = env.blueGreen.green ? new GreenStack(app, env, database) : undefined;
+    // Validation makes a live green a global one, so it has endpoints in every Region.
+    const live = env.blueGreen.live === 'green' && green?.endpoints ? { endpoints: green.endpoints, stack: green } : undefined;
+    for (const site of env.sites) new SiteAccessStack(app, env, site, database, live);
     if (drBundle && env.drOrchestrator.enabled) new DrStack(app, env, { bundle: drBundle });
   }
 }

@@ -15,7 +15,7 @@ import {
 import { siteStackName } from '../modules/core';
 import { SitePeering } from '../modules/site-peering';
 import { addStateBackend } from '../modules/state-backend';
-import { DatabaseStack, environmentTags } from './database-stack';
+import { DatabaseEndpoints, DatabaseStack, environmentTags } from './database-stack';
 
 export type SiteConfig = EnvironmentConfig['sites'][number];
 
@@ -34,10 +34,17 @@ export class SiteAccessStack extends TerraformStack {
   /** The PgJDBC URL the site's Keycloak uses. */
   public readonly jdbcUrl: string;
 
-  constructor(scope: Construct, env: EnvironmentConfig, site: SiteConfig, database: DatabaseStack) {
+  /**
+   * `live`: the endpoints of the database that takes the writes, blue's by default; once green is
+   * live, the green stack's (`GreenStack.endpoints`), and this stack then depends on it.
+   */
+  constructor(scope: Construct, env: EnvironmentConfig, site: SiteConfig, database: DatabaseStack, live?: { readonly endpoints: DatabaseEndpoints; readonly stack: TerraformStack }) {
     super(scope, siteStackName(env.name, site.name));
     addStateBackend(this, env.stateBackend);
     this.addDependency(database);
+    if (live) this.addDependency(live.stack);
+    const endpointsOfLive = live?.endpoints ?? database.blueEndpoints;
+    if (!endpointsOfLive) throw new Error(`${env.name}: blue's clusters are retired; give the site stack ${site.name} the live database's endpoints (GreenStack.endpoints)`);
 
     const tags = { ...environmentTags(env), KeycloakSite: site.name };
     const providers = Object.fromEntries(
@@ -72,16 +79,16 @@ export class SiteAccessStack extends TerraformStack {
     // Endpoints are not secret, but values from another stack arrive marked sensitive, which would hide them.
     const plain = (value: string) => Fn.nonsensitive(value);
     // The site's own Region first: after the writer name, the nearest cluster is the likeliest writer.
-    const endpoints = [...database.database.regionalClusters]
+    const endpoints = [...endpointsOfLive.regionalWriterEndpoints]
       .sort((a, b) => Number(b.region === site.region) - Number(a.region === site.region))
-      .map(({ cluster }) => plain(cluster.endpoint));
+      .map(({ endpoint }) => plain(endpoint));
     this.jdbcUrl = keycloakJdbcUrl({
       writerName: database.writerDns.recordName,
       regionalWriterEndpoints: endpoints,
       database: env.databaseName,
     });
     const awsWrapperUrl = awsWrapperJdbcUrl({
-      globalWriterEndpoint: plain(database.database.globalWriterEndpoint),
+      globalWriterEndpoint: plain(endpointsOfLive.globalWriterEndpoint),
       instanceHostPatterns: endpoints.map(instanceHostPattern),
       database: env.databaseName,
     });

@@ -22,7 +22,7 @@ function synthDatabase(props: Partial<AuroraGlobalDatabaseProps> = {}): { databa
     masterPassword: '${var.master_password}',
     ...props,
   });
-  new TerraformOutput(stack, 'global_writer_endpoint', { value: database.globalWriterEndpoint });
+  if (database.globalWriterEndpoint) new TerraformOutput(stack, 'global_writer_endpoint', { value: database.globalWriterEndpoint });
   return { database, json: synthesize(stack) };
 }
 
@@ -30,6 +30,24 @@ const clusterIn = (json: StackJson, region: string) =>
   resourcesOf(json, 'aws_rds_cluster').find(({ config }) => config.provider === `aws.${region}`)!.config;
 
 describe('AuroraGlobalDatabase', () => {
+  describe('GIVEN retired: true (a blue/green blue once green is live)', () => {
+    const kept = synthDatabase().json;
+    const { database, json } = synthDatabase({ retired: true });
+
+    test('THEN the global cluster, the clusters and the instances are gone', () => {
+      for (const type of ['aws_rds_global_cluster', 'aws_rds_cluster', 'aws_rds_cluster_instance']) expect(resourcesOf(json, type)).toEqual([]);
+      expect([database.globalCluster, database.globalWriterEndpoint, database.regionalClusters]).toEqual([undefined, undefined, []]);
+    });
+
+    test('THEN each Region keeps its key and parameter groups at the same address, configured the same, so a copy encrypted with them is untouched', () => {
+      for (const type of ['aws_kms_key', 'aws_kms_alias', 'aws_rds_cluster_parameter_group', 'aws_db_parameter_group']) {
+        expect(json.resource[type]).toEqual(kept.resource[type]);
+        expect(resourcesOf(json, type)).toHaveLength(REGIONS.length);
+      }
+      expect(database.regionalResources.map(({ region }) => region)).toEqual(REGIONS);
+    });
+  });
+
   describe('GIVEN three Regions with two instances each', () => {
     const { database, json } = synthDatabase();
     const [primaryRegion, ...secondaryRegions] = REGIONS;

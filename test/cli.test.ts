@@ -11,6 +11,10 @@ import {
 import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { environments } from '../environments';
 import { awsClients } from '../cli/aws';
 import { ExitCode } from '../cli/errors';
 import { run } from '../cli/program';
@@ -119,6 +123,34 @@ describe('keycloak-aurora-dr CLI', () => {
         ],
         dns: { name: RECORD, zoneId: ZONE_ID, target: GLOBAL_ENDPOINT, expected: GLOBAL_ENDPOINT, inSync: true },
       });
+    });
+
+    test('once green is live (blueGreen.live) it shows green\'s global cluster, which every command then operates', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-live-')), 'environments.json');
+      writeFileSync(file, JSON.stringify(environments.map((env) => (env.name === 'prod' ? { ...env, blueGreen: { enabled: true, green: true, greenGlobal: true, live: 'green' } } : env))));
+      given(WEST);
+      rds.on(DescribeGlobalClustersCommand).rejects(new GlobalClusterNotFoundFault({ message: 'not found', $metadata: {} }));
+      rds.on(DescribeGlobalClustersCommand, { GlobalClusterIdentifier: 'keycloak-prod-green' }).resolves({ GlobalClusters: [{ ...globalCluster(WEST), GlobalClusterIdentifier: 'keycloak-prod-green' }] });
+      const { code, out } = await cli(['--environments', file, 'status', 'prod', '--json']);
+      expect(code).toBe(ExitCode.ok);
+      expect(JSON.parse(out)).toMatchObject({ globalCluster: 'keycloak-prod-green' });
+      expect(rds.commandCalls(DescribeGlobalClustersCommand).map(({ args }) => args[0].input.GlobalClusterIdentifier)).toContain('keycloak-prod-green');
+      expect(rds.commandCalls(DescribeGlobalClustersCommand).map(({ args }) => args[0].input.GlobalClusterIdentifier)).not.toContain('keycloak-prod');
+    });
+
+    test('bluegreen rollback --environment refuses, before touching a database, while the environment says green is live', async () => {
+      const file = join(mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-live-')), 'environments.json');
+      writeFileSync(file, JSON.stringify(environments.map((env) => (env.name === 'prod' ? { ...env, blueGreen: { enabled: true, green: true, greenGlobal: true, live: 'green' } } : env))));
+      // Nothing listens on port 1: a step that reached for a database would fail with exit 6 instead.
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await run(['--environments', file, 'bluegreen', 'rollback', '--environment', 'prod'], {
+        aws: awsClients(), clock: { now: () => 0, sleep: async () => undefined },
+        env: { BLUEGREEN_BLUE_URL: 'postgres://127.0.0.1:1/keycloak', BLUEGREEN_GREEN_URL: 'postgres://127.0.0.1:1/keycloak' },
+        io: { out: (line) => out.push(line), err: (line) => err.push(line) },
+      });
+      expect(code).toBe(ExitCode.refused);
+      expect(err.join('\n')).toMatch(/prod says green is live \(blueGreen.live: 'green'\), so its writer-DNS handlers follow green .*set live to 'blue' and deploy prod-database first; nothing was changed/);
     });
 
     test('a member whose Region does not answer is shown as unreachable, not hidden', async () => {

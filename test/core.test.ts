@@ -19,6 +19,7 @@ import {
   rdsIdentifierProblem,
   regionalClusterIdentifier,
   subdivideCidr,
+  slotIdentifiers,
 } from '../modules/core';
 
 describe('rdsIdentifierProblem', () => {
@@ -226,5 +227,14 @@ describe('service rules', () => {
   test('dnsNameProblem names the length, not the format, of a name too long', () => {
     expect(dnsNameProblem(`${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(63)}`)).toMatch(/is 255 characters long; a DNS name has at most 253/);
     expect(dnsNameProblem(`${'a'.repeat(64)}.example`)).toMatch(/has a label of 64 characters/);
+  });
+});
+
+describe('slotIdentifiers', () => {
+  test('blue is the global cluster and its members as they always were; green adds -green to both', () => {
+    const blue = slotIdentifiers('keycloak-prod', 'blue');
+    const green = slotIdentifiers('keycloak-prod', 'green');
+    expect([blue.globalClusterIdentifier, blue.member('eu-west-1')]).toEqual(['keycloak-prod', 'keycloak-prod-eu-west-1']);
+    expect([green.globalClusterIdentifier, green.member('eu-west-1')]).toEqual(['keycloak-prod-green', 'keycloak-prod-eu-west-1-green']);
   });
 });

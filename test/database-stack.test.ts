@@ -64,7 +64,7 @@ describe('DatabaseStack', () => {
 
     test('THEN outputs describe the members and never carry the password', () => {
       expect(JSON.stringify(json.output)).not.toContain('master_password');
-      expect(Object.keys(json.output!).sort()).toEqual(['global_cluster_identifier', 'global_writer_endpoint', 'regional_clusters', 'writer_dns_name', 'writer_dns_zone_id']);
+      expect(Object.keys(json.output!).sort()).toEqual(['global_cluster_identifier', 'global_writer_endpoint', 'live_global_cluster_identifier', 'regional_clusters', 'writer_dns_name', 'writer_dns_zone_id']);
       expect(json.output!.regional_clusters.value['eu-central-1']).toMatchObject({
         cluster_identifier: expect.stringMatching(/^\$\{aws_rds_cluster\..+\.cluster_identifier\}$/),
         writer_endpoint: expect.stringMatching(/^\$\{aws_rds_cluster\..+\.endpoint\}$/),

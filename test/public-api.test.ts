@@ -27,7 +27,7 @@ const API = {
     'greenGlobalClusterIdentifier', 'greenStackName', 'handlerPolicy', 'hostnameProblem', 'instanceHostPattern', 'instanceIdentifier', 'keycloakCrDatabaseSpec',
     'keycloakJdbcUrl', 'logicalReplicationParameters', 'masterUsernameProblem', 'memberClusterParameters', 'memberParameterGroups', 'normalizeDnsName',
     'orchestratorDefinition', 'overlappingPairs', 'parameterGroupFamily', 'parseCidr', 'parseEngineVersion', 'partitionOf', 'pinRecordName', 'projectTags',
-    'rdsIdentifierProblem', 'regionalClusterIdentifier', 's3StateKey', 'siteStackName', 'subdivideCidr', 'tagProblem', 'unlistedEngineVersionProblem',
+    'rdsIdentifierProblem', 'regionalClusterIdentifier', 's3StateKey', 'siteStackName', 'slotIdentifiers', 'subdivideCidr', 'tagProblem', 'unlistedEngineVersionProblem',
     'writerDnsHandlerNames', 'writerRecordName', 'writerZoneName',
   ],
   stacks: [

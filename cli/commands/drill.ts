@@ -93,7 +93,7 @@ export async function drill(env: OperatedEnvironment, deps: Deps, io: Io, option
   const network = runtime.network ?? dnsNetwork;
   const before = await observe(env, deps, [options.to, ...env.config.regions.filter((region) => region !== options.to)]);
   const home = before.writer?.region;
-  if (!home) throw refuse(`global cluster ${env.config.globalClusterIdentifier} has no writer now; a drill needs one to start from`);
+  if (!home) throw refuse(`global cluster ${env.globalClusterIdentifier} has no writer now; a drill needs one to start from`);
   const table = `keycloak_aurora_dr_drill_${new Date(deps.clock.now()).toISOString().replace(/\D/g, '').slice(0, 14)}`;
   const intervalMs = Math.round(1000 / options.rate);
   const probe = new WriteProbe(url, { endpoint: () => network.endpoint(url) }, table, intervalMs, () => deps.clock.now());

@@ -42,7 +42,7 @@ export function dataLossWarning(to: string): string {
 
 /** Checks that nothing stands in the way; throws the refusal otherwise. Changes nothing. */
 export function checkMove(env: OperatedEnvironment, observation: Observation, options: Pick<MoveOptions, 'kind' | 'to'>): { target: string } {
-  const { globalClusterIdentifier } = env.config;
+  const { globalClusterIdentifier } = env;
   if (observation.inFlight) {
     const { status, from, to } = observation.inFlight;
     throw refuse(`a ${observation.inFlight.dataLossAllowed ? 'failover' : 'switchover'} of ${globalClusterIdentifier} is already in progress (${status}, from ${from} to ${to}); wait for it to finish`);
@@ -78,7 +78,7 @@ export async function moveWriter(env: OperatedEnvironment, deps: Deps, io: Io, o
   const { target } = checkMove(env, before, options);
   const zoneId = await writerZoneId(env, deps);
   const from = before.writer?.region ?? '(none)';
-  const { globalClusterIdentifier } = env.config;
+  const { globalClusterIdentifier } = env;
 
   const started = deps.clock.now();
   await callAws(options.kind === 'switchover' ? 'SwitchoverGlobalCluster' : 'FailoverGlobalCluster', () =>

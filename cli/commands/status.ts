@@ -16,7 +16,7 @@ export interface StatusReport {
 export async function status(env: OperatedEnvironment, deps: Deps, io: Io, options: { json: boolean }): Promise<StatusReport> {
   const observation = await observe(env, deps);
   const report: StatusReport = {
-    globalCluster: env.config.globalClusterIdentifier,
+    globalCluster: env.globalClusterIdentifier,
     status: observation.globalCluster.Status,
     engineVersion: observation.globalCluster.EngineVersion,
     globalWriterEndpoint: observation.globalCluster.Endpoint,

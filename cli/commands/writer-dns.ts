@@ -7,7 +7,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { Pin, changeIsInSync, describeCluster, describeGlobalCluster, readPin, readRecord, replaceRecord } from '../../functions/writer-dns/aws';
 import { BLUEGREEN_PINNER } from '../../functions/writer-dns/decide';
-import { greenClusterIdentifier, greenGlobalClusterIdentifier, normalizeDnsName, regionalClusterIdentifier } from '../../modules/core';
+import { normalizeDnsName, slotIdentifiers } from '../../modules/core';
 import { callAws } from '../aws';
 import { OperatedEnvironment, requireMemberRegion } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
@@ -46,10 +46,10 @@ async function readNameAndPin(env: OperatedEnvironment, deps: Deps, zoneId: stri
 
 const isWriter = (view: RegionWriterView) => view.role === 'writer' || view.role === 'standalone writer';
 
-/** Each Region's cluster as that Region reports it: no Region's answer depends on another's. */
-async function regionView(env: OperatedEnvironment, deps: Deps, region: string): Promise<RegionWriterView> {
-  const { globalClusterIdentifier } = env.config;
-  const cluster = regionalClusterIdentifier(globalClusterIdentifier, region);
+/** Each Region's cluster of `slot` (default: the live database) as that Region reports it: no Region's answer depends on another's. */
+async function regionView(env: OperatedEnvironment, deps: Deps, region: string, slot = slotIdentifiers(env.config.globalClusterIdentifier, env.config.blueGreen.live)): Promise<RegionWriterView> {
+  const { globalClusterIdentifier } = slot;
+  const cluster = slot.member(region);
   try {
     const rds = deps.aws.rds(region);
     const [global, own] = await Promise.all([
@@ -208,17 +208,18 @@ function requireBlueGreen(env: OperatedEnvironment): void {
 export async function pointNameAtGreen(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
   requireBlueGreen(env);
   const region = env.config.blueGreen.greenRegion ?? env.config.regions[0];
-  const identifier = greenClusterIdentifier(regionalClusterIdentifier(env.config.globalClusterIdentifier, region));
+  const green = slotIdentifiers(env.config.globalClusterIdentifier, 'green');
+  const identifier = green.member(region);
   const rds = deps.aws.rds(region);
-  const [green, greenGlobal] = await Promise.all([
+  const [cluster, greenGlobal] = await Promise.all([
     callAws(`DescribeDBClusters in ${region}`, () => describeCluster(rds, identifier), deps.clock),
     env.config.blueGreen.greenGlobal
-      ? callAws(`DescribeGlobalClusters in ${region}`, () => describeGlobalCluster(rds, greenGlobalClusterIdentifier(env.config.globalClusterIdentifier)), deps.clock)
+      ? callAws(`DescribeGlobalClusters in ${region}`, () => describeGlobalCluster(rds, green.globalClusterIdentifier), deps.clock)
       : Promise.resolve(undefined),
   ]);
-  if (!green?.Endpoint || !green.DBClusterArn) throw refuse(`green cluster ${identifier} in ${region} does not exist or has no endpoint; is the ${env.config.name}-green stack deployed?`);
-  const target = env.config.writerDns.target === 'global-writer' && greenGlobal?.Endpoint ? greenGlobal.Endpoint : green.Endpoint;
-  return moveNameFor(env, deps, io, timeoutMs, { side: 'green', target, pinTo: green.DBClusterArn, comment: `bluegreen cutover to ${identifier}` });
+  if (!cluster?.Endpoint || !cluster.DBClusterArn) throw refuse(`green cluster ${identifier} in ${region} does not exist or has no endpoint; is the ${env.config.name}-green stack deployed?`);
+  const target = env.config.writerDns.target === 'global-writer' && greenGlobal?.Endpoint ? greenGlobal.Endpoint : cluster.Endpoint;
+  return moveNameFor(env, deps, io, timeoutMs, { side: 'green', target, pinTo: cluster.DBClusterArn, comment: `bluegreen cutover to ${identifier}` });
 }
 
 /**
@@ -227,7 +228,8 @@ export async function pointNameAtGreen(env: OperatedEnvironment, deps: Deps, io:
  */
 export async function pointNameAtBlue(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
   requireBlueGreen(env);
-  const writers = (await Promise.all(env.config.regions.map((region) => regionView(env, deps, region)))).filter((view) => view.role === 'writer');
+  const blue = slotIdentifiers(env.config.globalClusterIdentifier, 'blue');
+  const writers = (await Promise.all(env.config.regions.map((region) => regionView(env, deps, region, blue)))).filter((view) => view.role === 'writer');
   if (writers.length !== 1 || !writers[0].nameTarget) {
     throw refuse(`blue's global cluster ${env.config.globalClusterIdentifier} has ${writers.length} writers (${writers.map((view) => view.region).join(', ') || 'none'}): the name stays on green; see "writer-dns ${env.config.name}"`);
   }

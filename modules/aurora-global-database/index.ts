@@ -76,19 +76,28 @@ export interface AuroraGlobalDatabaseProps {
   readonly clusterParameters?: Record<string, string>;
   /** Tags added to every resource. @default {} */
   readonly tags?: Record<string, string>;
+  /**
+   * Remove the global cluster, its clusters and instances, and keep each Region's KMS key and
+   * parameter groups (a copy of this database, a blue/green green, is encrypted with those keys). @default false
+   */
+  readonly retired?: boolean;
 }
 
-/** One regional member cluster of the global database. */
-export interface RegionalAuroraCluster {
+/** What each Region keeps whether or not the database runs there: its key and parameter groups. */
+export interface RegionalAuroraResources {
   readonly region: string;
-  /** True for the cluster that was the writer at creation; the writer may move later. */
-  readonly isInitialPrimary: boolean;
-  readonly cluster: RdsCluster;
-  readonly instances: RdsClusterInstance[];
   /** Customer-managed key of this Region: storage and Performance Insights. */
   readonly kmsKey: KmsKey;
   readonly clusterParameterGroup: RdsClusterParameterGroup;
   readonly instanceParameterGroup: DbParameterGroup;
+}
+
+/** One regional member cluster of the global database. */
+export interface RegionalAuroraCluster extends RegionalAuroraResources {
+  /** True for the cluster that was the writer at creation; the writer may move later. */
+  readonly isInitialPrimary: boolean;
+  readonly cluster: RdsCluster;
+  readonly instances: RdsClusterInstance[];
 }
 
 /** Static parameters need a reboot; RDS refuses `immediate` for them. */
@@ -154,13 +163,16 @@ function baseClusterParameters(logicalReplicationSubscribers: number): Record<st
  * leaves the members where the operation put them.
  */
 export class AuroraGlobalDatabase extends Construct {
-  public readonly globalCluster: RdsGlobalCluster;
+  /** The global cluster; none once `retired`. */
+  public readonly globalCluster?: RdsGlobalCluster;
   /** Identifier of the global cluster. */
   public readonly globalClusterIdentifier: string;
-  /** Aurora's global writer endpoint, which follows switchovers and failovers within the global cluster. */
-  public readonly globalWriterEndpoint: string;
-  /** Member clusters, in the order of `regions`. */
+  /** Aurora's global writer endpoint, which follows switchovers and failovers within the global cluster; none once `retired`. */
+  public readonly globalWriterEndpoint?: string;
+  /** Member clusters, in the order of `regions`; none once `retired`. */
   public readonly regionalClusters: RegionalAuroraCluster[];
+  /** Each Region's key and parameter groups, in the order of `regions`, retired or not. */
+  public readonly regionalResources: RegionalAuroraResources[];
 
   constructor(scope: Construct, id: string, props: AuroraGlobalDatabaseProps) {
     super(scope, id);
@@ -175,7 +187,33 @@ export class AuroraGlobalDatabase extends Construct {
     const [primaryPlacement] = props.regions;
 
     this.globalClusterIdentifier = props.globalClusterIdentifier;
-    this.globalCluster = new RdsGlobalCluster(this, 'global', {
+    const parameters = memberClusterParameters(props.logicalReplicationSubscribers ?? 0, props.clusterParameters);
+    // The same construct paths retired or not: retiring removes the clusters and never replaces a key.
+    const regionScopes = props.regions.map((placement) => new Construct(this, placement.region));
+    this.regionalResources = props.regions.map((placement, index) => {
+      const clusterIdentifier = regionalClusterIdentifier(props.globalClusterIdentifier, placement.region);
+      const scope = regionScopes[index];
+      const { provider } = placement;
+      const kmsKey = new KmsKey(scope, 'key', {
+        provider,
+        description: `Aurora storage and Performance Insights of ${clusterIdentifier}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+        tags: { ...tags, Name: clusterIdentifier },
+      });
+      new KmsAlias(scope, 'key-alias', {
+        provider,
+        name: `alias/${clusterIdentifier}`,
+        targetKeyId: kmsKey.keyId,
+      });
+      return { region: placement.region, kmsKey, ...memberParameterGroups(scope, provider, clusterIdentifier, family, parameters, { ...tags, Name: clusterIdentifier }) };
+    });
+    if (props.retired) {
+      this.regionalClusters = [];
+      return;
+    }
+
+    const globalCluster = new RdsGlobalCluster(this, 'global', {
       provider: primaryPlacement.provider,
       globalClusterIdentifier: props.globalClusterIdentifier,
       engine: ENGINE,
@@ -184,38 +222,24 @@ export class AuroraGlobalDatabase extends Construct {
       deletionProtection,
       // No database_name here: changing it on the global cluster replaces the whole global database.
     });
-    this.globalWriterEndpoint = this.globalCluster.endpoint;
+    this.globalCluster = globalCluster;
+    this.globalWriterEndpoint = globalCluster.endpoint;
 
-    const parameters = memberClusterParameters(props.logicalReplicationSubscribers ?? 0, props.clusterParameters);
     const primaryInstances: RdsClusterInstance[] = [];
     this.regionalClusters = props.regions.map((placement, index) => {
       const isInitialPrimary = index === 0;
       const clusterIdentifier = regionalClusterIdentifier(props.globalClusterIdentifier, placement.region);
-      const scope = new Construct(this, placement.region);
+      const scope = regionScopes[index];
       const { provider } = placement;
       const named = (name: string) => ({ ...tags, Name: name });
-
-      const kmsKey = new KmsKey(scope, 'key', {
-        provider,
-        description: `Aurora storage and Performance Insights of ${clusterIdentifier}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: 30,
-        tags: named(clusterIdentifier),
-      });
-      new KmsAlias(scope, 'key-alias', {
-        provider,
-        name: `alias/${clusterIdentifier}`,
-        targetKeyId: kmsKey.keyId,
-      });
-
-      const { clusterParameterGroup, instanceParameterGroup } = memberParameterGroups(scope, provider, clusterIdentifier, family, parameters, named(clusterIdentifier));
+      const { kmsKey, clusterParameterGroup, instanceParameterGroup } = this.regionalResources[index];
 
       const cluster = new RdsCluster(scope, 'cluster', {
         provider,
         clusterIdentifier,
-        globalClusterIdentifier: this.globalCluster.id,
+        globalClusterIdentifier: globalCluster.id,
         engine: ENGINE,
-        engineVersion: this.globalCluster.engineVersion,
+        engineVersion: globalCluster.engineVersion,
         // Only the cluster that creates the data takes credentials and the database name; RDS refuses them on a replica.
         ...(isInitialPrimary
           ? {

@@ -119,6 +119,16 @@ export function greenClusterIdentifier(clusterIdentifier: string): string {
   return `${clusterIdentifier}-green`;
 }
 
+/** The two databases of a blue/green environment: `blue` (the database stack's) and `green` (the green stack's). */
+export type DatabaseSlot = 'blue' | 'green';
+
+/** A slot's global cluster and its member in `region`: blue is `<id>` and `<id>-<region>`, green adds `-green` to both. */
+export function slotIdentifiers(globalClusterIdentifier: string, slot: DatabaseSlot): { readonly globalClusterIdentifier: string; member(region: string): string } {
+  return slot === 'blue'
+    ? { globalClusterIdentifier, member: (region) => regionalClusterIdentifier(globalClusterIdentifier, region) }
+    : { globalClusterIdentifier: greenGlobalClusterIdentifier(globalClusterIdentifier), member: (region) => greenClusterIdentifier(regionalClusterIdentifier(globalClusterIdentifier, region)) };
+}
+
 /** DNS names compare lowercase and without the trailing dot Route 53 returns (IAM normalises them the same way). */
 export function normalizeDnsName(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');
