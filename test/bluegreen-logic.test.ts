@@ -15,9 +15,11 @@ describe('sequenceTarget', () => {
     // The defect: blue handed out -1 … -105, green stood at -6 and must not move back towards -1.
     ['descending, green behind', { lastValue: -105n, isCalled: true }, { lastValue: -6n, isCalled: true }, descending, { lastValue: -105n, isCalled: true }],
     ['descending, green ahead', { lastValue: -105n, isCalled: true }, { lastValue: -300n, isCalled: true }, descending, undefined],
+    ['descending, equal', { lastValue: -105n, isCalled: true }, { lastValue: -105n, isCalled: true }, descending, undefined],
     ['increment 7, green one step behind', { lastValue: 121n, isCalled: true }, { lastValue: 114n, isCalled: true }, { increment: 7n, cycle: false }, { lastValue: 121n, isCalled: true }],
     ['cycling: blue wrapped below green, still taken', { lastValue: 2n, isCalled: true }, { lastValue: 90n, isCalled: true }, { increment: 1n, cycle: true }, { lastValue: 2n, isCalled: true }],
     ['cycling: equal', { lastValue: 2n, isCalled: true }, { lastValue: 2n, isCalled: true }, { increment: 1n, cycle: true }, undefined],
+    ['cycling: same value, but blue handed it out and green did not', { lastValue: 2n, isCalled: true }, { lastValue: 2n, isCalled: false }, { increment: 1n, cycle: true }, { lastValue: 2n, isCalled: true }],
   ])('%s', (_name, blue, green, shape, expected) => {
     expect(sequenceTarget(blue, green, shape)).toEqual(expected);
   });
