@@ -15,6 +15,7 @@ import { awsClients } from '../cli/aws';
 import { ExitCode } from '../cli/errors';
 import { run as cli } from '../cli/program';
 import { createHandler } from '../functions/writer-dns/create-handler';
+import { formatPin } from '../functions/writer-dns/aws';
 import { decide } from '../functions/writer-dns/decide';
 import { LoggerLike, reconcile } from '../functions/writer-dns/reconcile';
 import { classifyTrigger, Trigger } from '../functions/writer-dns/trigger';
@@ -90,6 +91,31 @@ describe('writer-dns split-brain guard', () => {
       { Action: 'CREATE', Type: 'CNAME', Name: NAME, Value: writerEndpoint(CENTRAL) },
       { Action: 'CREATE', Type: 'TXT', Name: `_writer-pin.${NAME}`, Value: expect.stringContaining(`"endpoint=${writerEndpoint(CENTRAL)}" "cluster=${clusterArn(CENTRAL)}" "by=writer-dns/${CENTRAL}"`) },
     ]]);
+  });
+
+  test('GIVEN a blue/green pin on a member of the global cluster the handler follows (blueGreen.live) THEN it releases the pin and puts the name on the writer, in one change', async () => {
+    const rds = mockClient(RDSClient);
+    rds.on(DescribeGlobalClustersCommand).resolves({ GlobalClusters: [{ GlobalClusterIdentifier: GLOBAL, Endpoint: GLOBAL_ENDPOINT, GlobalClusterMembers: [
+      { DBClusterArn: clusterArn(WEST), IsWriter: true, Readers: [] }, { DBClusterArn: clusterArn(CENTRAL), IsWriter: false, Readers: [] }] }] });
+    rds.on(DescribeDBClustersCommand).callsFake(({ DBClusterIdentifier: id }) => ({ DBClusters: [memberCluster(id === clusterId(WEST) ? WEST : CENTRAL)] }));
+    // As the cut-over left it: the name on green's cluster endpoint, pinned there by the runner.
+    zone.cname(NAME, writerEndpoint(WEST));
+    const pinValue = formatPin({ endpoint: writerEndpoint(WEST), cluster: clusterArn(WEST), by: 'bluegreen cutover arn:aws:sts::1:assumed-role/dba/alice', at: '2026-12-01T10:00:00.000Z' });
+    zone.records.set(`_writer-pin.${NAME} TXT`, { Name: `_writer-pin.${NAME}`, Type: 'TXT', TTL: 60, ResourceRecords: [{ Value: pinValue }] });
+
+    const { error } = await handlerRun(WEST);
+    expect(error).toBeUndefined();
+    expect(zone.target(NAME)).toBe(GLOBAL_ENDPOINT);
+    expect(zone.pin(NAME)).toBeUndefined();
+    expect(zone.changes).toEqual([[
+      { Action: 'DELETE', Type: 'CNAME', Name: NAME, Value: writerEndpoint(WEST) },
+      { Action: 'CREATE', Type: 'CNAME', Name: NAME, Value: GLOBAL_ENDPOINT },
+      { Action: 'DELETE', Type: 'TXT', Name: `_writer-pin.${NAME}`, Value: pinValue },
+    ]]);
+    // The other Region's handler then finds nothing to do.
+    await handlerRun(CENTRAL);
+    expect(zone.changes).toHaveLength(1);
+    rds.restore();
   });
 
   test('GIVEN the old primary back as writer of the old global cluster THEN its handler never takes the name back, and alarms on every run', async () => {
@@ -212,6 +238,20 @@ describe('decide with a pin', () => {
       .toEqual({ action: 'keep', target: writerEndpoint(CENTRAL) });
     expect(decide({ globalCluster: oldGlobal, ownCluster: memberCluster(WEST), record: record(writerEndpoint(CENTRAL)), pin: pin('operator arn:aws:sts::1:assumed-role/dba/bluegreen cutover') }, west))
       .toMatchObject({ action: 'keep', alarm: expect.stringMatching(/two writers may be taking writes/) });
+  });
+
+  test('a blue/green pin on a member of the followed global cluster is released, also when the name is already right; an operator\'s is not', () => {
+    const followed = { GlobalClusterIdentifier: GLOBAL, Endpoint: GLOBAL_ENDPOINT, GlobalClusterMembers: [{ DBClusterArn: clusterArn(CENTRAL), IsWriter: true, Readers: [] }] };
+    const facts = (by: string, target: string) => ({ globalCluster: followed, ownCluster: memberCluster(CENTRAL), record: record(target), pin: pin(by, target) });
+    expect(decide(facts('bluegreen cutover arn:aws:sts::1:assumed-role/dba/alice', writerEndpoint(CENTRAL)), central))
+      .toEqual({ action: 'upsert', target: GLOBAL_ENDPOINT, previous: writerEndpoint(CENTRAL), release: true });
+    expect(decide(facts('bluegreen cutover arn:aws:sts::1:assumed-role/dba/alice', GLOBAL_ENDPOINT), central))
+      .toEqual({ action: 'upsert', target: GLOBAL_ENDPOINT, previous: GLOBAL_ENDPOINT, release: true });
+    // A secondary's handler leaves the writing to the writer's Region.
+    expect(decide({ ...facts('bluegreen cutover x', writerEndpoint(CENTRAL)), ownCluster: memberCluster(WEST) }, west)).toMatchObject({ action: 'skip' });
+    expect(decide(facts('operator arn:aws:sts::1:assumed-role/dba/alice', writerEndpoint(CENTRAL)), central)).toMatchObject({ action: 'keep', target: writerEndpoint(CENTRAL) });
+    // No global cluster to follow (not created yet, or gone): nothing is released.
+    expect(decide({ ...facts('bluegreen cutover x', writerEndpoint(CENTRAL)), globalCluster: undefined }, central)).toEqual({ action: 'keep', target: writerEndpoint(CENTRAL), alarm: undefined });
   });
 
   test('a pinned name with no record at all is not recreated by a handler: it alarms', () => {

@@ -72,8 +72,11 @@ export function parsePin(value: string): Pin | undefined {
   return fields.endpoint && fields.cluster ? { endpoint: fields.endpoint, cluster: fields.cluster, by: fields.by ?? '', at: fields.at ?? '' } : undefined;
 }
 
-/** The pin as Route 53 holds it (with its raw value, to delete it exactly), or undefined. */
-export async function readPin(route53: Route53Client, zoneId: string, recordName: string): Promise<(Pin & { readonly raw: string; readonly ttlSeconds?: number }) | undefined> {
+/** A pin with its TXT value as Route 53 holds it, to delete it exactly. */
+export type StoredPin = Pin & { readonly raw: string; readonly ttlSeconds?: number };
+
+/** The pin as Route 53 holds it, or undefined. */
+export async function readPin(route53: Route53Client, zoneId: string, recordName: string): Promise<StoredPin | undefined> {
   const name = pinRecordName(recordName);
   const { ResourceRecordSets } = await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, StartRecordName: name, StartRecordType: 'TXT', MaxItems: 1 }));
   const [found] = ResourceRecordSets ?? [];

@@ -35,8 +35,8 @@ export type Decision =
   | { readonly action: 'skip'; readonly reason: string }
   /** The record already names the right target. */
   | { readonly action: 'keep'; readonly target: string; readonly alarm?: string }
-  /** Write the record (replacing exactly what was read); `pin` fixes it there for every handler. */
-  | { readonly action: 'upsert'; readonly target: string; readonly previous: string | undefined; readonly alarm?: string; readonly pin?: { readonly cluster: string } }
+  /** Write the record (replacing exactly what was read); `pin` fixes it there for every handler, `release` drops the pin read in the same change. */
+  | { readonly action: 'upsert'; readonly target: string; readonly previous: string | undefined; readonly alarm?: string; readonly pin?: { readonly cluster: string }; readonly release?: true }
   /** Something is wrong that waiting will not fix. */
   | { readonly action: 'fail'; readonly reason: string };
 
@@ -54,6 +54,16 @@ export function decide(facts: Facts, config: WriterDnsConfig): Decision {
   const { pin, record } = facts;
   const unpinned = decideUnpinned(facts, config);
   if (!pin) return unpinned;
+  // A blue/green pin on a member of the global cluster this handler follows: the configuration
+  // follows green now (blueGreen.live), so the handlers own the name again and a switchover of green
+  // moves it. One global cluster has one writer: releasing cannot make two.
+  const followed = (facts.globalCluster?.GlobalClusterMembers ?? []).some((member) => member.DBClusterArn === pin.cluster);
+  if (followed && pin.by.startsWith(BLUEGREEN_PINNER)) {
+    if (unpinned.action === 'upsert') return { ...unpinned, release: true };
+    // Written even where the name is right: the change is what drops the pin.
+    if (unpinned.action === 'keep') return { ...unpinned, action: 'upsert', previous: record?.target, release: true };
+    return unpinned;
+  }
   const pinned = normalizeDnsName(pin.endpoint);
   const pinnedBy = `${config.recordName} is pinned to ${pin.cluster} (by ${pin.by} at ${pin.at})`;
   if (!record || normalizeDnsName(record.target) !== pinned) {

@@ -5,7 +5,7 @@
 import type { RDSClient } from '@aws-sdk/client-rds';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { isThrottlingError } from '@smithy/core/retry';
-import { changeIsInSync, describeCluster, describeGlobalCluster, lostTheRace, readPin, readRecord, replaceRecord } from './aws';
+import { StoredPin, changeIsInSync, describeCluster, describeGlobalCluster, lostTheRace, readPin, readRecord, replaceRecord } from './aws';
 import type { WriterDnsConfig } from './config';
 import { Decision, Facts, decide } from './decide';
 import type { Trigger } from './trigger';
@@ -48,7 +48,8 @@ export const FIRST_RETRY_DELAY_MS = 1_000;
 export const MAX_RETRY_DELAY_MS = 16_000;
 const INSYNC_POLL_MS = 2_000;
 
-export async function gatherFacts({ rds, route53 }: Clients, config: WriterDnsConfig): Promise<Facts> {
+/** The facts, with the pin as Route 53 holds it, so that a release deletes exactly that. */
+export async function gatherFacts({ rds, route53 }: Clients, config: WriterDnsConfig): Promise<Facts & { readonly pin?: StoredPin }> {
   const [globalCluster, ownCluster, record, pin] = await Promise.all([
     describeGlobalCluster(rds, config.globalClusterIdentifier),
     describeCluster(rds, config.ownClusterIdentifier),
@@ -118,14 +119,17 @@ async function attempt(
           target: decision.target,
           ttlSeconds: config.recordTtlSeconds,
           comment: describeChange(trigger, decision.previous),
-          pin: decision.pin && { set: { endpoint: decision.target, cluster: decision.pin.cluster, by: `writer-dns/${config.region}`, at: new Date(written).toISOString() } },
+          pin: {
+            ...(decision.pin && { set: { endpoint: decision.target, cluster: decision.pin.cluster, by: `writer-dns/${config.region}`, at: new Date(written).toISOString() } }),
+            ...(decision.release && { previous: facts.pin }),
+          },
         });
       } catch (error) {
         // Another writer changed the record or pinned it since it was read: look again rather than overwrite it.
         if (lostTheRace(error)) return { wait: `the record changed while this run wrote it (${(error as Error).message})` };
         throw error;
       }
-      runtime.logger.info('record written', { changeId, from: decision.previous, to: decision.target, ttlSeconds: config.recordTtlSeconds, pinned: Boolean(decision.pin) });
+      runtime.logger.info('record written', { changeId, from: decision.previous, to: decision.target, ttlSeconds: config.recordTtlSeconds, pinned: Boolean(decision.pin), released: Boolean(decision.release) });
       const inSyncAfterMs = await waitForInSync(clients.route53, runtime, changeId, written, deadline);
       if (decision.alarm) throw new WriterDnsAlarm(decision.alarm);
       return { outcome: { decision, attempts, inSyncAfterMs } };
