@@ -43,6 +43,16 @@ export interface Clock {
   sleep(milliseconds: number): Promise<void>;
 }
 
+/** Looks every `pollMs` until `look` returns a value or the deadline passes; never sleeps past the deadline. */
+export async function waitFor<T>(clock: Clock, deadline: number, pollMs: number, look: () => Promise<T | undefined>): Promise<T | undefined> {
+  for (;;) {
+    const found = await look();
+    if (found !== undefined) return found;
+    if (clock.now() + pollMs > deadline) return undefined;
+    await clock.sleep(pollMs);
+  }
+}
+
 export const realClock: Clock = {
   now: () => Date.now(),
   sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),

@@ -1,5 +1,5 @@
 /** What the blue/green steps read from a database's catalog, and ending sessions there. */
-import type { Clock } from '../aws';
+import { Clock, waitFor } from '../aws';
 import { CliError, ExitCode } from '../errors';
 import { formatDuration } from '../output';
 import { Sql, scalar } from './database';
@@ -168,15 +168,12 @@ export function describeSessions(sessions: readonly Session[]): string {
 export async function endSessions(sql: Sql, pids: readonly number[], clock: Clock, timeoutMs: number, what: string): Promise<void> {
   if (pids.length === 0) return;
   await sql.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
-  const started = clock.now();
-  for (;;) {
-    const left = (await sql.query('SELECT pid FROM pg_stat_activity WHERE pid = ANY ($1::int[])', [pids])).rows.map((row) => row.pid);
-    if (left.length === 0) return;
-    if (clock.now() - started > timeoutMs) {
-      throw new CliError(`${what}: session(s) ${left.join(', ')} did not exit within ${formatDuration(timeoutMs)} of being terminated`, ExitCode.stopped);
-    }
-    await clock.sleep(50);
-  }
+  let left: number[] = [];
+  const gone = await waitFor(clock, clock.now() + timeoutMs, 50, async () => {
+    left = (await sql.query('SELECT pid FROM pg_stat_activity WHERE pid = ANY ($1::int[])', [pids])).rows.map((row) => row.pid);
+    return left.length === 0 || undefined;
+  });
+  if (!gone) throw new CliError(`${what}: session(s) ${left.join(', ')} did not exit within ${formatDuration(timeoutMs)} of being terminated`, ExitCode.stopped);
 }
 
 /** Every column of every leaf table, as `table.column type` (with its type modifiers), for comparing blue and green. */

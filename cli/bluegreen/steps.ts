@@ -3,7 +3,7 @@
  * database Keycloak uses now; green is the copy that takes over at cut-over. The README says why no
  * write blue acknowledged can be lost, whatever instant a step is killed at.
  */
-import type { Clock } from '../aws';
+import { Clock, waitFor } from '../aws';
 import { refuse, CliError, ExitCode } from '../errors';
 import { Io, formatTable } from '../output';
 import {
@@ -579,14 +579,9 @@ async function guardrails(context: BlueGreenContext, change: Switch, options: Cu
   const { clock } = context;
   const { direction, source, sourceAdmin, target } = change;
   const problems = [...await schemaDrift(...blueAndGreen(change), { columns: true }), ...(await replicationProblems(source)).map(problemDetail)];
-  const waitStart = clock.now();
-  while (!(await scalar<boolean>(target, 'SELECT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL AND pid IS NOT NULL)', [direction.subscription]))) {
-    if (clock.now() - waitStart > WAIT_MS) {
-      problems.push(`subscription ${direction.subscription} on ${direction.to} is not streaming (no apply worker for ${Math.round(WAIT_MS / 1000)} s): see ${direction.to}'s server log`);
-      break;
-    }
-    await clock.sleep(50);
-  }
+  const streaming = await waitFor(clock, clock.now() + WAIT_MS, 50, async () =>
+    (await scalar<boolean>(target, 'SELECT EXISTS (SELECT 1 FROM pg_stat_subscription WHERE subname = $1 AND relid IS NULL AND pid IS NOT NULL)', [direction.subscription])) || undefined);
+  if (!streaming) problems.push(`subscription ${direction.subscription} on ${direction.to} is not streaming (no apply worker for ${Math.round(WAIT_MS / 1000)} s): see ${direction.to}'s server log`);
   if (!firstFreeze) return problems;
   problems.push(...await blockingTransactions(sourceAdmin, change.sourceDatabase, options.maxTransactionSeconds ?? 60, [source.pid]));
   const maxLag = options.maxLagBytes ?? 64 * 1024 * 1024;
@@ -616,13 +611,9 @@ async function drainUnderLocks(context: BlueGreenContext, change: Switch, option
   context.io.err(`${direction.from}'s tables are locked; ${endedBefore + arrived.length} session(s) ended`);
 
   const finalLsn = await scalar<string>(source, 'SELECT pg_current_wal_insert_lsn()');
-  const waitStart = clock.now();
-  while (!(await scalar<boolean>(sourceAdmin, 'SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2 AND database = $3', [finalLsn, direction.slot, change.sourceDatabase]))) {
-    if (clock.now() - waitStart > options.timeoutMs) {
-      throw new CliError(`${direction.to} did not confirm ${direction.from}'s WAL up to ${finalLsn} within ${Math.round(options.timeoutMs / 1000)} s; ${stays}`, ExitCode.timeout);
-    }
-    await clock.sleep(50);
-  }
+  const confirmed = await waitFor(clock, clock.now() + options.timeoutMs, 50, async () =>
+    (await scalar<boolean>(sourceAdmin, 'SELECT confirmed_flush_lsn >= $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2 AND database = $3', [finalLsn, direction.slot, change.sourceDatabase])) || undefined);
+  if (!confirmed) throw new CliError(`${direction.to} did not confirm ${direction.from}'s WAL up to ${finalLsn} within ${Math.round(options.timeoutMs / 1000)} s; ${stays}`, ExitCode.timeout);
 
   let sequencesCopied = 0;
   for (const sequence of await sequences(source)) {

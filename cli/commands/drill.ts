@@ -6,9 +6,10 @@
  */
 import { lookup } from 'node:dns/promises';
 import { writeFileSync } from 'node:fs';
+import { waitFor } from '../aws';
 import type { OperatedEnvironment } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
-import { MoveKind, moveWriter, refuseWithoutAws, waitFor } from './move-writer';
+import { MoveKind, moveWriter, refuseWithoutAws } from './move-writer';
 import { Deps, observe } from '../observe';
 import { Io, formatTable } from '../output';
 import { PhaseMarks, PhaseResult, analysePhase, lostWrites, timelineSvg } from '../drill/analyse';
@@ -86,7 +87,7 @@ export function refuseDrill(env: OperatedEnvironment, options: DrillOptions, url
 
 /** The moment `condition` first held, looking every `pollMs`; undefined past the deadline. */
 const whenHolds = (deps: Deps, deadline: number, pollMs: number, condition: () => Promise<boolean> | boolean) =>
-  waitFor(deps, deadline, pollMs, async () => ((await condition()) ? deps.clock.now() : undefined));
+  waitFor(deps.clock, deadline, pollMs, async () => ((await condition()) ? deps.clock.now() : undefined));
 
 export async function drill(env: OperatedEnvironment, deps: Deps, io: Io, options: DrillOptions, runtime: { env: Readonly<Record<string, string | undefined>>; network?: DrillNetwork }): Promise<DrillReport> {
   const url = refuseDrill(env, options, runtime.env.DRILL_DATABASE_URL);

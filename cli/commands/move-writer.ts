@@ -1,5 +1,5 @@
 import { FailoverGlobalClusterCommand, SwitchoverGlobalClusterCommand } from '@aws-sdk/client-rds';
-import { callAws } from '../aws';
+import { callAws, waitFor } from '../aws';
 import { OperatedEnvironment, requireMemberRegion } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
 import { Deps, Observation, dnsView, observe, writerZoneId } from '../observe';
@@ -92,7 +92,7 @@ export async function moveWriter(env: OperatedEnvironment, deps: Deps, io: Io, o
   const deadline = started + options.timeoutMs;
   const elapsed = () => formatDuration(deps.clock.now() - started);
   let lastState = '';
-  const settled = await waitFor(deps, deadline, options.pollMs, async () => {
+  const settled = await waitFor(deps.clock, deadline, options.pollMs, async () => {
     const now = await observe(env, deps, regions);
     const state = now.inFlight ? `${now.inFlight.status}` : `writer in ${now.writer?.region ?? '(none)'}`;
     if (state !== lastState) io.err(`[${elapsed()}] ${state}`);
@@ -105,7 +105,7 @@ export async function moveWriter(env: OperatedEnvironment, deps: Deps, io: Io, o
   const writerMovedAfterMs = deps.clock.now() - started;
   io.err(`[${elapsed()}] the writer is in ${options.to}; waiting for ${env.recordName} to follow`);
 
-  const dnsFollowed = await waitFor(deps, deadline, options.pollMs, async () => {
+  const dnsFollowed = await waitFor(deps.clock, deadline, options.pollMs, async () => {
     const view = await dnsView(env, deps, settled, zoneId);
     return view.inSync ? view : undefined;
   });
@@ -123,14 +123,4 @@ export async function moveWriter(env: OperatedEnvironment, deps: Deps, io: Io, o
   if (options.json) io.out(JSON.stringify(result, null, 2));
   else io.out(`${options.kind} to ${options.to} done: the writer moved in ${formatDuration(result.writerMovedAfterMs)}, ${env.recordName} followed ${formatDuration(result.dnsFollowedAfterMs)} later`);
   return result;
-}
-
-/** Looks every `pollMs` until `look` returns a value or the deadline passes. */
-export async function waitFor<T>(deps: Deps, deadline: number, pollMs: number, look: () => Promise<T | undefined>): Promise<T | undefined> {
-  for (;;) {
-    const found = await look();
-    if (found !== undefined) return found;
-    if (deps.clock.now() + pollMs > deadline) return undefined;
-    await deps.clock.sleep(pollMs);
-  }
 }

@@ -8,7 +8,7 @@ import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { Pin, changeIsInSync, describeCluster, describeGlobalCluster, readPin, readRecord, replaceRecord } from '../../functions/writer-dns/aws';
 import { BLUEGREEN_PINNER } from '../../functions/writer-dns/decide';
 import { normalizeDnsName, slotIdentifiers } from '../../modules/core';
-import { callAws } from '../aws';
+import { callAws, waitFor } from '../aws';
 import { OperatedEnvironment, requireMemberRegion } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
 import { Deps, writerZoneId } from '../observe';
@@ -186,13 +186,12 @@ async function moveNameFor(env: OperatedEnvironment, deps: Deps, io: Io, timeout
     pin: { previous: pin, ...(set && { set }) },
   }), deps.clock, 1);
   io.err(`${env.recordName} now names ${destination.side} (${target})${set ? ', pinned' : ', unpinned'}; waiting for Route 53 to report it in sync`);
-  while (!(await callAws('GetChange', () => changeIsInSync(route53, changeId), deps.clock))) {
-    if (deps.clock.now() - started > timeoutMs) {
-      throw new CliError(`${env.recordName} names ${destination.side}, but Route 53 did not report the change in sync within ${Math.round(timeoutMs / 1000)} s; it goes on propagating`, ExitCode.timeout);
-    }
-    await deps.clock.sleep(1000);
+  const inSyncAt = await waitFor(deps.clock, started + timeoutMs, 1000, async () =>
+    ((await callAws('GetChange', () => changeIsInSync(route53, changeId), deps.clock)) ? deps.clock.now() : undefined));
+  if (inSyncAt === undefined) {
+    throw new CliError(`${env.recordName} names ${destination.side}, but Route 53 did not report the change in sync within ${Math.round(timeoutMs / 1000)} s; it goes on propagating`, ExitCode.timeout);
   }
-  return { name: env.recordName, target, changed: true, inSyncAfterMs: deps.clock.now() - started };
+  return { name: env.recordName, target, changed: true, inSyncAfterMs: inSyncAt - started };
 }
 
 function requireBlueGreen(env: OperatedEnvironment): void {
