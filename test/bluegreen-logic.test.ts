@@ -1,5 +1,5 @@
 import { lockKey } from '../cli/bluegreen/copy';
-import { formatMarker, formatRolledBack, rolledBackAt, parseMarker } from '../cli/bluegreen/marker';
+import { formatMarker, formatRolledBack, parseMarker, rollbackWindowOpen, rolledBackAt } from '../cli/bluegreen/marker';
 import { sequenceTarget } from '../cli/bluegreen/sequences';
 
 describe('sequenceTarget', () => {
@@ -52,6 +52,10 @@ describe('cut-over marker', () => {
     'keycloak-aurora-dr bluegreen k: rolling back since a, frozen since c',
   ])('%p is no marker', (comment) => {
     expect(parseMarker(comment)).toBeUndefined();
+  });
+
+  test('blue receives green\'s writes with the window open and during a rollback, never before the cut-over or after the window ends', () => {
+    expect([undefined, frozen, cutOver, windowOpen, rollingBack].map(rollbackWindowOpen)).toEqual([false, false, false, true, true]);
   });
 
   test('green says when a rollback moved everything it held to blue, for that run only', () => {

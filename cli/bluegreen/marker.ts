@@ -33,6 +33,11 @@ export function parseMarker(comment: string | null | undefined): Marker | undefi
   return cutOverAt ? { state: 'cut-over', name, frozenSince, cutOverAt, rollbackOpen: Boolean(rollbackOpen) } : { state: 'frozen', name, frozenSince };
 }
 
+/** Blue receives green's writes: a cut-over with the rollback window open, or a rollback under way. */
+export function rollbackWindowOpen(marker: Marker | undefined): boolean {
+  return marker?.state === 'rolling-back' || (marker?.state === 'cut-over' && marker.rollbackOpen);
+}
+
 /** What green's database comment says once a rollback has moved everything green holds to blue. */
 export function formatRolledBack(name: string, at: string): string {
   return `${PREFIX} ${name}: rolled back to blue at ${at}`;

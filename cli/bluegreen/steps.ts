@@ -12,7 +12,7 @@ import {
 } from './catalog';
 import { STEP_LOCK_CLASS, copyBlueIntoGreen, copyLockHolders, lockKey } from './copy';
 import { Sql, Target, connect, databaseOf, scalar, sqlStateOf, withDatabase, withDatabaseName } from './database';
-import { Marker, formatMarker, formatRolledBack, parseMarker, rolledBackAt } from './marker';
+import { Marker, formatMarker, formatRolledBack, parseMarker, rollbackWindowOpen, rolledBackAt } from './marker';
 import { sequenceTarget } from './sequences';
 
 /** Names of what the runner creates. Slots and roles are shared by a server's databases, so each run needs its own. */
@@ -108,52 +108,61 @@ export async function check(context: BlueGreenContext): Promise<CheckRow[]> {
   const { blue, green } = targets(context);
   const rows: CheckRow[] = [];
   await withDatabase(blue, async (sql) => {
-    const walLevel = await scalar<string>(sql, 'SHOW wal_level');
-    rows.push({ check: 'blue wal_level', ok: walLevel === 'logical', detail: walLevel === 'logical' ? 'logical' : `${walLevel}: set rds.logical_replication=1 (Aurora) or wal_level=logical, then restart` });
-    const slots = await scalar<string>(sql, `SELECT current_setting('max_replication_slots')::int - count(*) FROM pg_replication_slots`);
-    rows.push({ check: 'blue free replication slots', ok: Number(slots) >= 1, detail: `${slots} free` });
-    const senders = await scalar<string>(sql, `SHOW max_wal_senders`);
-    rows.push({ check: 'blue max_wal_senders', ok: Number(senders) >= 2, detail: senders });
-    const privileged = await isSuperuserOrRds(sql);
-    rows.push({ check: 'blue privileges', ok: privileged, detail: privileged ? 'may create the publication, slot and user' : 'needs superuser or rds_superuser' });
-    const problems = await replicationProblems(sql);
-    const found = (name: string) => problems.find((problem) => problem.check === name);
-    for (const [name, fine] of [
-      ['blue replica identity', 'every table can replicate updates and deletes'],
-      ['blue unlogged tables', 'none'],
-      ['blue large objects', 'none'],
-      ['blue sequences readable', 'every sequence'],
-    ] as const) {
-      const problem = found(name);
-      rows.push({ check: name, ok: !problem, detail: problem ? problemDetail(problem) : fine });
-    }
-    const blocking = await blockingTransactions(sql, databaseOf(context.blueUrl), 60, [sql.pid]);
-    rows.push({ check: 'blue transactions a freeze cannot wait out', ok: blocking.length === 0, detail: blocking.length === 0 ? 'none prepared, none open over 60 s' : blocking.join('; ') });
-    const views = await materializedViews(sql);
-    rows.push({
-      check: 'blue materialized views',
-      ok: true,
-      detail: views.length === 0 ? 'none' : `copied as they are at attach and not kept current: REFRESH MATERIALIZED VIEW on green after the cut-over: ${views.join(', ')}`,
+    await checkBlue(context, sql, rows);
+    await withDatabase(green, async (greenSql) => {
+      // Once green holds tables (after attach, or a clone), both sides must have the same ones, column for column.
+      if ((await leafTables(greenSql)).length > 0) {
+        const drift = await schemaDrift(sql, greenSql, { columns: true });
+        rows.push({ check: 'blue and green schemas', ok: drift.length === 0, detail: drift.length === 0 ? 'the same tables, columns and types' : `${drift.join('; ')} (DDL is not replicated: run it on both sides)` });
+      }
+      await checkGreen(context, greenSql, rows);
     });
-  });
-  // Once green holds tables (after attach, or a clone), both sides must have the same ones, column for column.
-  const drift = await withDatabase(blue, (blueSql) => withDatabase(green, async (greenSql) => {
-    if ((await leafTables(greenSql)).length === 0) return undefined;
-    return schemaDrift(blueSql, greenSql, { columns: true });
-  }));
-  if (drift) rows.push({ check: 'blue and green schemas', ok: drift.length === 0, detail: drift.length === 0 ? 'the same tables, columns and types' : `${drift.join('; ')} (DDL is not replicated: run it on both sides)` });
-  await withDatabase(green, async (sql) => {
-    const wayBack = await wayBackProblems(sql);
-    rows.push({ check: 'green publishes for the rollback window', ok: wayBack.length === 0, detail: wayBack.length === 0 ? 'wal_level logical, a free replication slot' : `${wayBack.join('; ')} (or cut over with --no-rollback)` });
-    const workers = await scalar<string>(sql, 'SHOW max_logical_replication_workers');
-    rows.push({ check: 'green logical replication workers', ok: Number(workers) >= 1, detail: workers });
-    const privileged = await isSuperuserOrRds(sql);
-    rows.push({ check: 'green privileges', ok: privileged, detail: privileged ? 'may create the subscription' : 'needs superuser or rds_superuser' });
   });
   report(context, rows);
   const failed = rows.filter((row) => !row.ok);
   if (failed.length > 0) throw refuse(`check failed: ${failed.map((row) => `${row.check}: ${row.detail}`).join('; ')}`);
   return rows;
+}
+
+/** `check`'s rows for blue: what publishing needs, and what replication would lose or a freeze could not wait out. */
+async function checkBlue(context: BlueGreenContext, sql: Sql, rows: CheckRow[]): Promise<void> {
+  const walLevel = await scalar<string>(sql, 'SHOW wal_level');
+  rows.push({ check: 'blue wal_level', ok: walLevel === 'logical', detail: walLevel === 'logical' ? 'logical' : `${walLevel}: set rds.logical_replication=1 (Aurora) or wal_level=logical, then restart` });
+  const slots = await scalar<string>(sql, `SELECT current_setting('max_replication_slots')::int - count(*) FROM pg_replication_slots`);
+  rows.push({ check: 'blue free replication slots', ok: Number(slots) >= 1, detail: `${slots} free` });
+  const senders = await scalar<string>(sql, `SHOW max_wal_senders`);
+  rows.push({ check: 'blue max_wal_senders', ok: Number(senders) >= 2, detail: senders });
+  const privileged = await isSuperuserOrRds(sql);
+  rows.push({ check: 'blue privileges', ok: privileged, detail: privileged ? 'may create the publication, slot and user' : 'needs superuser or rds_superuser' });
+  const problems = await replicationProblems(sql);
+  const found = (name: string) => problems.find((problem) => problem.check === name);
+  for (const [name, fine] of [
+    ['blue replica identity', 'every table can replicate updates and deletes'],
+    ['blue unlogged tables', 'none'],
+    ['blue large objects', 'none'],
+    ['blue sequences readable', 'every sequence'],
+  ] as const) {
+    const problem = found(name);
+    rows.push({ check: name, ok: !problem, detail: problem ? problemDetail(problem) : fine });
+  }
+  const blocking = await blockingTransactions(sql, databaseOf(context.blueUrl), 60, [sql.pid]);
+  rows.push({ check: 'blue transactions a freeze cannot wait out', ok: blocking.length === 0, detail: blocking.length === 0 ? 'none prepared, none open over 60 s' : blocking.join('; ') });
+  const views = await materializedViews(sql);
+  rows.push({
+    check: 'blue materialized views',
+    ok: true,
+    detail: views.length === 0 ? 'none' : `copied as they are at attach and not kept current: REFRESH MATERIALIZED VIEW on green after the cut-over: ${views.join(', ')}`,
+  });
+}
+
+/** `check`'s rows for green: what subscribing needs, and what publishing the rollback window's way back needs. */
+async function checkGreen(context: BlueGreenContext, sql: Sql, rows: CheckRow[]): Promise<void> {
+  const wayBack = await wayBackProblems(sql, context.names);
+  rows.push({ check: 'green publishes for the rollback window', ok: wayBack.length === 0, detail: wayBack.length === 0 ? 'wal_level logical, a free replication slot' : `${wayBack.join('; ')} (or cut over with --no-rollback)` });
+  const workers = await scalar<string>(sql, 'SHOW max_logical_replication_workers');
+  rows.push({ check: 'green logical replication workers', ok: Number(workers) >= 1, detail: workers });
+  const privileged = await isSuperuserOrRds(sql);
+  rows.push({ check: 'green privileges', ok: privileged, detail: privileged ? 'may create the subscription' : 'needs superuser or rds_superuser' });
 }
 
 // --- state kept on blue's server ---------------------------------------------------------------
@@ -270,6 +279,23 @@ function redact(message: string, context: BlueGreenContext): string {
 /** Our own session on blue must write even when blue's database is frozen read-only (a re-run, or abort). */
 async function writableSession(blue: Sql): Promise<void> {
   await blue.query('SET default_transaction_read_only = off');
+}
+
+/** Opens a database to new connections, or closes it to every one (superusers' and replication workers' too). */
+async function allowConnections(sql: Sql, database: string, allow: boolean): Promise<void> {
+  await sql.query(`ALTER DATABASE ${sql.escapeIdentifier(database)} ALLOW_CONNECTIONS ${allow}`);
+}
+
+/** Makes new sessions of a database start read-only (the freeze), or takes that default away again. */
+async function freezeNewSessions(sql: Sql, database: string, frozen: boolean): Promise<void> {
+  await sql.query(`ALTER DATABASE ${sql.escapeIdentifier(database)} ${frozen ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only'}`);
+}
+
+/** Ends every session of `database` but those in `except`, waits until they are gone, and says how many there were. */
+async function endOtherSessions(context: BlueGreenContext, admin: Sql, database: string, except: readonly number[], what: string): Promise<number> {
+  const sessions = await otherSessions(admin, database, except);
+  await endSessions(admin, sessions.map((s) => s.pid), context.clock, WAIT_MS, what);
+  return sessions.length;
 }
 
 /**
@@ -484,7 +510,7 @@ export async function lag(context: BlueGreenContext, print = true): Promise<Lag>
   const { admin, blue, green, greenAdmin } = targets(context);
   const database = databaseOf(context.blueUrl);
   const marker = await withDatabase(admin, async (sql) => (await blueDatabaseState(sql, database, names)).marker);
-  const windowOpen = marker?.state === 'rolling-back' || (marker?.state === 'cut-over' && marker.rollbackOpen);
+  const windowOpen = rollbackWindowOpen(marker);
   const direction = windowOpen ? backward(names) : forward(names);
   const [publisherAdmin, subscriber, publisherDatabase] = windowOpen ? [greenAdmin, blue, databaseOf(context.greenUrl)] : [admin, green, database];
   const fromPublisher = await withDatabase(publisherAdmin, async (sql) => {
@@ -606,9 +632,8 @@ async function drainUnderLocks(context: BlueGreenContext, change: Switch, option
   await source.query(`SET LOCAL lock_timeout = ${WAIT_MS}`);
   if (tables.length > 0) await source.query(`LOCK TABLE ${tables.map((table) => table.name).join(', ')} IN EXCLUSIVE MODE`);
   await reach('after-lock');
-  const arrived = await otherSessions(sourceAdmin, change.sourceDatabase, [source.pid]);
-  await endSessions(sourceAdmin, arrived.map((s) => s.pid), clock, WAIT_MS, `ending the sessions that connected to ${direction.from} during the freeze`);
-  context.io.err(`${direction.from}'s tables are locked; ${endedBefore + arrived.length} session(s) ended`);
+  const arrived = await endOtherSessions(context, sourceAdmin, change.sourceDatabase, [source.pid], `ending the sessions that connected to ${direction.from} during the freeze`);
+  context.io.err(`${direction.from}'s tables are locked; ${endedBefore + arrived} session(s) ended`);
 
   const finalLsn = await scalar<string>(source, 'SELECT pg_current_wal_insert_lsn()');
   const confirmed = await waitFor(clock, clock.now() + options.timeoutMs, 50, async () =>
@@ -639,9 +664,9 @@ async function drainUnderLocks(context: BlueGreenContext, change: Switch, option
 }
 
 /** What green lacks to publish the rollback window's way back: logical WAL and a free slot (unless it holds the window's slot already). */
-async function wayBackProblems(green: Sql, names?: Names): Promise<string[]> {
+async function wayBackProblems(green: Sql, names: Names): Promise<string[]> {
   const walLevel = await scalar<string>(green, 'SHOW wal_level');
-  const { rows } = await green.query(`SELECT current_setting('max_replication_slots')::int - count(*) AS free, bool_or(slot_name = $1) AS ours FROM pg_replication_slots`, [names?.back ?? '']);
+  const { rows } = await green.query(`SELECT current_setting('max_replication_slots')::int - count(*) AS free, bool_or(slot_name = $1) AS ours FROM pg_replication_slots`, [names.back]);
   return [
     ...(walLevel === 'logical' ? [] : [`green's wal_level is ${walLevel}, so blue cannot receive green's writes: set rds.logical_replication=1 in green's cluster parameter group (Aurora) or wal_level=logical, then restart`]),
     ...(Number(rows[0].free) >= 1 || rows[0].ours ? [] : ['green has no free replication slot for the rollback window (max_replication_slots)']),
@@ -734,7 +759,7 @@ export async function cutover(context: BlueGreenContext, options: CutoverOptions
     if (state.marker?.state === 'rolling-back') throw refuse(`the cut-over completed at ${state.marker.cutOverAt} and a rollback froze green at ${state.marker.rollingBackSince}: run rollback again to complete it, or end-rollback to stay on green`);
     const wasFrozen = state.marker?.state === 'frozen' ? state.marker : undefined;
     // Closed by a run that died before it recorded the cut-over: open again to verify from the start.
-    if (!state.acceptsConnections && wasFrozen) await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS true`);
+    if (!state.acceptsConnections && wasFrozen) await allowConnections(admin, database, true);
 
     const blue = await connect(targets(context).blue);
     try {
@@ -763,7 +788,7 @@ export async function cutover(context: BlueGreenContext, options: CutoverOptions
         if (!frozenSince) {
           frozenSince = await serverNow(admin);
           await admin.query('BEGIN');
-          await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} SET default_transaction_read_only = on`);
+          await freezeNewSessions(admin, database, true);
           await setMarker(admin, database, { state: 'frozen', name: names.publication, frozenSince });
           await admin.query('COMMIT');
         }
@@ -784,10 +809,9 @@ export async function cutover(context: BlueGreenContext, options: CutoverOptions
           greenPosition = await scalar<string>(green, 'SELECT pg_current_wal_lsn()');
           await fenceBlue(context, blue, cutOverAt);
         } else {
-          await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS false`);
+          await allowConnections(admin, database, false);
         }
-        const late = await otherSessions(admin, database, [blue.pid]);
-        await endSessions(admin, late.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions left on blue');
+        await endOtherSessions(context, admin, database, [blue.pid], 'ending the sessions left on blue');
         await context.reach?.('cutover:after-disallow');
         // One transaction: blue no longer publishes, subscribes to green (with the window), and the cut-over is recorded, or none of it.
         await blue.query(`DROP PUBLICATION IF EXISTS ${blue.escapeIdentifier(names.publication)}`);
@@ -876,9 +900,9 @@ export async function abort(context: BlueGreenContext): Promise<void> {
     const state = await blueDatabaseState(admin, database, names);
     if (state.marker?.state === 'cut-over' || state.marker?.state === 'rolling-back') {
       throw refuse(`the cut-over completed at ${state.marker.cutOverAt} (green has every write since); abort would give blue its writes back beside green` +
-        `${state.marker.state === 'cut-over' && !state.marker.rollbackOpen ? '' : ': rollback moves them back with every write green took'}`);
+        `${rollbackWindowOpen(state.marker) ? ': rollback moves them back with every write green took' : ''}`);
     }
-    if (!state.acceptsConnections && state.marker) await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS true`);
+    if (!state.acceptsConnections && state.marker) await allowConnections(admin, database, true);
     const objects = await withDatabase(targets(context).green, (green) => withDatabase(targets(context).greenAdmin, async (greenAdmin) => {
       await endOrphanedCopies(context, admin, green, database);
       if (await subscriptionOn(green, names.subscription)) await dropSubscription(green, names.subscription);
@@ -894,7 +918,7 @@ export async function abort(context: BlueGreenContext): Promise<void> {
     });
     if (state.marker) {
       await admin.query('BEGIN');
-      await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} RESET default_transaction_read_only`);
+      await freezeNewSessions(admin, database, false);
       await setMarker(admin, database, undefined);
       await admin.query('COMMIT');
     }
@@ -938,7 +962,7 @@ export async function rollback(context: BlueGreenContext, options: CutoverOption
       return { writeFreezeMs: 0, frozenSince: greenDoneAt, rolledBackAt: greenDoneAt, sequencesCopied: 0, tablesCompared: 0 };
     }
     if (state.marker.state === 'frozen') throw refuse(`a cut-over froze blue at ${state.marker.frozenSince} and has not completed: abort gives blue its writes back`);
-    if (state.marker.state === 'cut-over' && !state.marker.rollbackOpen) {
+    if (!rollbackWindowOpen(state.marker)) {
       throw refuse(`blue was cut over at ${state.marker.cutOverAt} with no rollback window open (cut over with --no-rollback, or the window was ended): blue has none of green's writes since, so moving back would lose them`);
     }
     const wasFrozen = state.marker.state === 'rolling-back' ? state.marker : undefined;
@@ -949,10 +973,11 @@ export async function rollback(context: BlueGreenContext, options: CutoverOption
       await writableSession(blue);
       let drained = { sequencesCopied: 0, tablesCompared: 0 };
       let rollingBackSince = wasFrozen?.rollingBackSince;
-      if (!greenDoneAt) {
+      let doneAt = greenDoneAt;
+      if (!doneAt) {
         // Closed by a run that died before green's part was done: open again to verify from the start.
-        if (wasFrozen && !greenState.acceptsConnections) await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} ALLOW_CONNECTIONS true`);
-        ({ drained, rollingBackSince } = await withDatabase(targets(context).green, async (green) => {
+        if (wasFrozen && !greenState.acceptsConnections) await allowConnections(greenAdmin, greenDatabase, true);
+        ({ drained, rollingBackSince, doneAt } = await withDatabase(targets(context).green, async (green) => {
           await writableSession(green);
           const subscription = await subscriptionOn(blue, names.back);
           if (!subscription) throw refuse(`blue has no subscription ${names.back} though the marker says the rollback window is open; nothing was changed (see "bluegreen lag")`);
@@ -967,7 +992,7 @@ export async function rollback(context: BlueGreenContext, options: CutoverOption
           // Recorded before green is frozen, so that a frozen green is never without a record of it.
           const since = wasFrozen?.rollingBackSince ?? await serverNow(greenAdmin);
           if (!wasFrozen) await setMarker(admin, database, { state: 'rolling-back', name: names.publication, frozenSince: blueFrozenSince, cutOverAt, rollingBackSince: since });
-          await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} SET default_transaction_read_only = on`);
+          await freezeNewSessions(greenAdmin, greenDatabase, true);
           context.io.err(`green is read-only for new sessions since ${since}`);
           await context.reach?.('rollback:after-freeze');
           await endSessions(greenAdmin, sessions.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions on green');
@@ -975,29 +1000,28 @@ export async function rollback(context: BlueGreenContext, options: CutoverOption
           const moved = await drainUnderLocks(context, change, options, sessions.length,
             'green stays read-only (run rollback again, or end-rollback to give green its writes back)', (point) => context.reach?.(`rollback:${point}`));
           // Blue holds everything: close green for good before the locks go, then record that on green.
-          await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} ALLOW_CONNECTIONS false`);
-          const late = await otherSessions(greenAdmin, greenDatabase, [green.pid]);
-          await endSessions(greenAdmin, late.map((s) => s.pid), clock, WAIT_MS, 'ending the sessions left on green');
+          await allowConnections(greenAdmin, greenDatabase, false);
+          await endOtherSessions(context, greenAdmin, greenDatabase, [green.pid], 'ending the sessions left on green');
           await context.reach?.('rollback:after-close');
           await green.query(`DROP PUBLICATION IF EXISTS ${green.escapeIdentifier(names.back)}`);
           await dropReplicationUser(green, names);
-          await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(greenDatabase)} IS ${green.escapeLiteral(formatRolledBack(names.publication, await serverNow(green)))}`);
+          const finishedAt = await serverNow(green);
+          await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(greenDatabase)} IS ${green.escapeLiteral(formatRolledBack(names.publication, finishedAt))}`);
           await green.query('COMMIT');
-          return { drained: moved, rollingBackSince: since };
+          return { drained: moved, rollingBackSince: since, doneAt: finishedAt };
         }));
       }
       await context.reach?.('rollback:after-green');
-      const doneAt = rolledBackAt((await databaseState(greenAdmin, 'green', greenDatabase)).comment, names.publication)!;
       rollingBackSince ??= doneAt;
       // One transaction: blue stops subscribing, loses its fence and takes writes, and the marker goes, or none of it.
       await blue.query('BEGIN');
       await unsubscribeBlue(context, blue);
-      await blue.query(`ALTER DATABASE ${blue.escapeIdentifier(database)} RESET default_transaction_read_only`);
+      await freezeNewSessions(blue, database, false);
       await setMarker(blue, database, undefined);
       await blue.query('COMMIT');
       await context.reach?.('rollback:after-mark');
       await dropSlot(context, greenAdmin, greenDatabase, names.back);
-      return { writeFreezeMs: await millisecondsBetween(admin, rollingBackSince!, doneAt), frozenSince: rollingBackSince!, rolledBackAt: doneAt, ...drained };
+      return { writeFreezeMs: await millisecondsBetween(admin, rollingBackSince, doneAt), frozenSince: rollingBackSince, rolledBackAt: doneAt, ...drained };
     } finally {
       await blue.end();
     }
@@ -1019,7 +1043,7 @@ export async function rollback(context: BlueGreenContext, options: CutoverOption
  * its writes back first. Repeatable.
  */
 export async function endRollback(context: BlueGreenContext): Promise<void> {
-  const { names, clock } = context;
+  const { names } = context;
   const greenDatabase = databaseOf(context.greenUrl);
   await step(context, (admin, database) => withDatabase(targets(context).greenAdmin, async (greenAdmin) => {
     const state = await blueDatabaseState(admin, database, names);
@@ -1029,13 +1053,13 @@ export async function endRollback(context: BlueGreenContext): Promise<void> {
       const greenDoneAt = rolledBackAt(greenState.comment, names.publication);
       if (greenDoneAt) throw refuse(`the rollback moved all of green's writes to blue and closed green at ${greenDoneAt}: run rollback again to complete it`);
       await greenAdmin.query('BEGIN');
-      await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} RESET default_transaction_read_only`);
-      await greenAdmin.query(`ALTER DATABASE ${greenAdmin.escapeIdentifier(greenDatabase)} ALLOW_CONNECTIONS true`);
+      await freezeNewSessions(greenAdmin, greenDatabase, false);
+      await allowConnections(greenAdmin, greenDatabase, true);
       await greenAdmin.query('COMMIT');
       context.io.err(`green takes writes again: the rollback frozen since ${state.marker.rollingBackSince} is given up`);
     }
     const { cutOverAt, frozenSince } = state.marker;
-    if (state.marker.state === 'rolling-back' || state.marker.rollbackOpen) {
+    if (rollbackWindowOpen(state.marker)) {
       await withDatabase(targets(context).blue, async (blue) => {
         await writableSession(blue);
         await blue.query('BEGIN');
@@ -1045,8 +1069,8 @@ export async function endRollback(context: BlueGreenContext): Promise<void> {
       });
     }
     // From here nothing may reach blue: it has stopped receiving green's writes.
-    await admin.query(`ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS false`);
-    await endSessions(admin, (await otherSessions(admin, database, [])).map((s) => s.pid), clock, WAIT_MS, 'ending the sessions left on blue');
+    await allowConnections(admin, database, false);
+    await endOtherSessions(context, admin, database, [], 'ending the sessions left on blue');
     await withDatabase(targets(context).green, (green) => removeWayBack(context, green, greenAdmin));
   }));
   context.io.out(`rollback window ended: blue no longer receives green's writes and accepts no connections; green's slot ${names.back}, publication and replication user removed`);
