@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { packageRoot } from '../stacks/package-root';
-import { EnvironmentConfig, EnvironmentInput, EnvironmentValidationError, environments, parseEnvironments } from '../environments';
-import { didYouMean, slotIdentifiers, writerRecordName, writerZoneName } from '../modules/core';
+import { EnvironmentConfig, EnvironmentInput, EnvironmentValidationError, environments, liveDatabase, parseEnvironments } from '../environments';
+import { didYouMean, writerRecordName, writerZoneName } from '../modules/core';
 import { CliError, ExitCode, refuse } from './errors';
 
 export interface OperatedEnvironment {
@@ -67,7 +67,7 @@ export function loadEnvironment(name: string, inputs: readonly EnvironmentInput[
     throw new CliError(`unknown environment ${JSON.stringify(name)}; environments: ${configs.map((c) => c.name).join(', ')}`, ExitCode.usage);
   }
   const { zone, domain } = config.writerDns;
-  const live = slotIdentifiers(config.globalClusterIdentifier, config.blueGreen.live);
+  const live = liveDatabase(config);
   return {
     config,
     globalClusterIdentifier: live.globalClusterIdentifier,

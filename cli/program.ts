@@ -39,24 +39,29 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .configureOutput({ writeOut: (text) => io.out(text.trimEnd()), writeErr: (text) => io.err(text.trimEnd()) });
   const json = new Option('--json', 'print JSON instead of a table');
   program.option('--environments <file>', 'the environments to operate: JSON, or a CommonJS module exporting `environments` (default: KEYCLOAK_AURORA_DR_ENVIRONMENTS, else this checkout\'s examples, else cdktf.out/keycloak-aurora-dr/environments.json)');
+  /** The environment a command names, from the environments --environments or the defaults give. */
+  const operatedEnvironment = async (name: string) => {
+    const { loadEnvironment, environmentInputs } = await import('./environment');
+    return loadEnvironment(name, environmentInputs(runtime.env, program.opts().environments));
+  };
 
   program.command('preflight').argument('<environment>').addOption(json)
     .description('check credentials, Regions, that the global cluster id is free and that site VPCs collide with no Aurora VPC')
     .action(async (name: string, options: { json?: boolean }) => {
-      const [{ preflight }, { loadEnvironment, environmentInputs }] = await Promise.all([import('./commands/preflight'), import('./environment')]);
-      await preflight(loadEnvironment(name, environmentInputs(runtime.env, program.opts().environments)), deps, io, { json: Boolean(options.json) });
+      const { preflight } = await import('./commands/preflight');
+      await preflight(await operatedEnvironment(name), deps, io, { json: Boolean(options.json) });
     });
   program.command('status').argument('<environment>').addOption(json)
     .description('the global cluster, each member, any operation in progress, and whether the writer DNS name follows')
     .action(async (name: string, options: { json?: boolean }) => {
-      const [{ status }, { loadEnvironment, environmentInputs }] = await Promise.all([import('./commands/status'), import('./environment')]);
-      await status(loadEnvironment(name, environmentInputs(runtime.env, program.opts().environments)), deps, io, { json: Boolean(options.json) });
+      const { status } = await import('./commands/status');
+      await status(await operatedEnvironment(name), deps, io, { json: Boolean(options.json) });
     });
   program.command('members').argument('<environment>').addOption(json)
     .description('the member cluster ARNs')
     .action(async (name: string, options: { json?: boolean }) => {
-      const [{ members }, { loadEnvironment, environmentInputs }] = await Promise.all([import('./commands/members'), import('./environment')]);
-      await members(loadEnvironment(name, environmentInputs(runtime.env, program.opts().environments)), deps, io, { json: Boolean(options.json) });
+      const { members } = await import('./commands/members');
+      await members(await operatedEnvironment(name), deps, io, { json: Boolean(options.json) });
     });
   program.command('drill').argument('<environment>').addOption(json)
     .description('game day: writes through the writer DNS name while the writer moves, then reports outage, lost writes and timings')
@@ -71,8 +76,8 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .option('--timeout <minutes>', 'stop waiting for a step after this long', positive('minutes'), 30)
     .option('--poll <seconds>', 'seconds between looks', positive('seconds'), 1)
     .action(async (name: string, options: { to: string; allowDataLoss?: boolean; back?: boolean; rate: number; tail: number; svg?: string; yesProduction?: boolean; keepProbeTable?: boolean; timeout: number; poll: number; json?: boolean }) => {
-      const [{ drill }, { loadEnvironment, environmentInputs }] = await Promise.all([import('./commands/drill'), import('./environment')]);
-      await drill(loadEnvironment(name, environmentInputs(runtime.env, program.opts().environments)), deps, io, {
+      const { drill } = await import('./commands/drill');
+      await drill(await operatedEnvironment(name), deps, io, {
         to: options.to,
         kind: options.allowDataLoss ? 'failover' : 'switchover',
         allowDataLoss: Boolean(options.allowDataLoss),
@@ -92,8 +97,8 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .option('--to <region>', 'point the name at this Region\'s writer and pin it there (the explicit choice between two writers)')
     .option('--release', 'remove the pin, so the writer-DNS handlers keep the name on the writer again (refused while two writers exist)')
     .action(async (name: string, options: { to?: string; release?: boolean; json?: boolean }) => {
-      const [{ writerDns }, { loadEnvironment, environmentInputs }] = await Promise.all([import('./commands/writer-dns'), import('./environment')]);
-      await writerDns(loadEnvironment(name, environmentInputs(runtime.env, program.opts().environments)), deps, io, { to: options.to, release: Boolean(options.release), json: Boolean(options.json) });
+      const { writerDns } = await import('./commands/writer-dns');
+      await writerDns(await operatedEnvironment(name), deps, io, { to: options.to, release: Boolean(options.release), json: Boolean(options.json) });
     });
   for (const kind of ['switchover', 'failover'] as const) {
     const command = program.command(kind).argument('<environment>')
@@ -106,8 +111,8 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
       .addOption(json);
     if (kind === 'failover') command.option('--allow-data-loss', 'accept losing writes not yet replicated to the target');
     command.action(async (name: string, options: { to: string; timeout: number; poll: number; json?: boolean; allowDataLoss?: boolean }) => {
-      const [{ moveWriter }, { loadEnvironment, environmentInputs }] = await Promise.all([import('./commands/move-writer'), import('./environment')]);
-      await moveWriter(loadEnvironment(name, environmentInputs(runtime.env, program.opts().environments)), deps, io, {
+      const { moveWriter } = await import('./commands/move-writer');
+      await moveWriter(await operatedEnvironment(name), deps, io, {
         kind,
         to: options.to,
         allowDataLoss: Boolean(options.allowDataLoss),
@@ -123,8 +128,8 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .requiredOption('--to <region>', 'Region whose cluster becomes the writer')
     .addOption(new Option('--kind <kind>', 'switchover (no data loss) or failover (AllowDataLoss)').choices(['switchover', 'failover']).default('switchover'))
     .action(async (name: string, options: { to: string; kind: 'switchover' | 'failover' }) => {
-      const [{ environmentPlan }, { loadEnvironment, environmentInputs }] = await Promise.all([import('./commands/dr'), import('./environment')]);
-      io.out(JSON.stringify(environmentPlan(loadEnvironment(name, environmentInputs(runtime.env, program.opts().environments)), options.to, options.kind), null, 2));
+      const { environmentPlan } = await import('./commands/dr');
+      io.out(JSON.stringify(environmentPlan(await operatedEnvironment(name), options.to, options.kind), null, 2));
     });
   dr.command('validate').argument('<file>').description('check a plan with the schema a run uses; nothing is started')
     .action(async (file: string) => {
@@ -138,8 +143,8 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .option('--poll <seconds>', 'seconds between looks', positive('seconds'), 10)
     .addOption(json)
     .action(async (name: string, file: string, options: { region: string; dryRun?: boolean; timeout: number; poll: number; json?: boolean }) => {
-      const [{ runPlan }, { loadEnvironment, environmentInputs }] = await Promise.all([import('./commands/dr'), import('./environment')]);
-      await runPlan(loadEnvironment(name, environmentInputs(runtime.env, program.opts().environments)), readPlan(file), deps, io, {
+      const { runPlan } = await import('./commands/dr');
+      await runPlan(await operatedEnvironment(name), readPlan(file), deps, io, {
         region: options.region, dryRun: Boolean(options.dryRun), pollMs: options.poll * 1000, timeoutMs: options.timeout * 60_000, json: Boolean(options.json),
       });
     });
@@ -171,8 +176,7 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .addOption(json);
   async function switchWrites<T extends { writeFreezeMs: number }>(options: SwitchFlags, to: 'blue' | 'green', moveData: (options: CutoverOptions) => Promise<T>): Promise<void> {
     // The environment is read before anything changes, so a mistyped one stops the step before the freeze.
-    const { loadEnvironment, environmentInputs } = await import('./environment');
-    const operated = options.environment ? loadEnvironment(options.environment, environmentInputs(runtime.env, program.opts().environments)) : undefined;
+    const operated = options.environment ? await operatedEnvironment(options.environment) : undefined;
     // The handlers follow the live database of the configuration: a name moved against it would be moved back.
     if (operated && operated.config.blueGreen.live !== 'blue' && to === 'blue') {
       throw refuse(`${operated.config.name} says green is live (blueGreen.live: 'green'), so its writer-DNS handlers follow green and would take the name back: set live to 'blue' and deploy ${operated.config.name}-database first; nothing was changed`);

@@ -29,7 +29,7 @@ import {
   dnsNameProblem,
   engineVersionProblem,
   environmentNameProblem,
-  greenClusterIdentifier,
+  slotIdentifiers,
   instanceIdentifier,
   globalInstanceClassProblem,
   overlappingPairs,
@@ -361,7 +361,7 @@ export const environmentSchema = z
     }
 
     if (env.blueGreen.green && !rdsIdentifierProblem(env.globalClusterIdentifier)) {
-      const green = greenClusterIdentifier(regionalClusterIdentifier(env.globalClusterIdentifier, env.blueGreen.greenRegion ?? env.regions[0]));
+      const green = slotIdentifiers(env.globalClusterIdentifier, 'green').member(greenRegionOf(env));
       for (const identifier of [green, instanceIdentifier(green, env.blueGreen.greenInstances)]) {
         const problem = rdsIdentifierProblem(identifier);
         if (problem) issue(['blueGreen', 'green'], `derived identifier ${identifier} ${problem}`);
@@ -371,9 +371,9 @@ export const environmentSchema = z
       issue(['blueGreen', 'greenGlobal'], 'a green global database is made from the green clone: it needs green: true');
     }
     if (env.blueGreen.greenGlobal && !rdsIdentifierProblem(env.globalClusterIdentifier)) {
-      const greenRegion = env.blueGreen.greenRegion ?? env.regions[0];
+      const greenRegion = greenRegionOf(env);
       for (const region of env.regions.filter((candidate) => candidate !== greenRegion)) {
-        const secondary = greenClusterIdentifier(regionalClusterIdentifier(env.globalClusterIdentifier, region));
+        const secondary = slotIdentifiers(env.globalClusterIdentifier, 'green').member(region);
         for (const identifier of [secondary, instanceIdentifier(secondary, env.blueGreen.greenInstances)]) {
           const problem = rdsIdentifierProblem(identifier);
           if (problem) issue(['blueGreen', 'greenGlobal'], `derived identifier ${identifier} ${problem}`);
@@ -540,6 +540,16 @@ export interface RegionPlan {
   readonly isPrimary: boolean;
   readonly clusterIdentifier: string;
   readonly vpcCidr: string;
+}
+
+/** The Region of green's clone, and of green's primary once it is global: `greenRegion`, else the first of regions. */
+export function greenRegionOf(env: { readonly regions: readonly string[]; readonly blueGreen: { readonly greenRegion?: string } }): string {
+  return env.blueGreen.greenRegion ?? env.regions[0];
+}
+
+/** The database that takes the writes (`blueGreen.live`): its global cluster and members, which the handlers, sites, DR plans and CLI follow. */
+export function liveDatabase(env: Pick<EnvironmentConfig, 'globalClusterIdentifier' | 'blueGreen'>) {
+  return slotIdentifiers(env.globalClusterIdentifier, env.blueGreen.live);
 }
 
 /** The per-Region plan of a validated environment, primary first. */

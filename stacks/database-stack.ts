@@ -8,12 +8,12 @@ import { AssetType, Fn, TerraformAsset, TerraformOutput, TerraformStack, Terrafo
 import { Construct } from 'constructs';
 import { AuroraGlobalDatabase } from '../modules/aurora-global-database';
 import { AuroraNetwork } from '../modules/aurora-network';
-import { databaseStackName, projectTags, slotIdentifiers, writerRecordName, writerZoneName } from '../modules/core';
+import { databaseStackName, projectTags, writerRecordName, writerZoneName } from '../modules/core';
 import { addStateBackend } from '../modules/state-backend';
 import { WriterDnsRecord, WriterZone } from '../modules/writer-dns-record';
 import { WriterFailoverHandler } from '../modules/writer-failover-handler';
 import type { FunctionBundle } from './function-bundle';
-import { EnvironmentConfig, regionPlans } from '../environments/schema';
+import { EnvironmentConfig, greenRegionOf, liveDatabase, regionPlans } from '../environments/schema';
 
 
 /** Tags every resource of an environment carries, so its owner is plain from the console. */
@@ -129,7 +129,8 @@ export class DatabaseStack extends TerraformStack {
       };
     }
 
-    this.writerDns = this.addWriterDns(env, providers);
+    const live = liveDatabase(env);
+    this.writerDns = this.addWriterDns(env, providers, live);
 
     // The secret value is written write-only from the ephemeral variable: never in state or output.
     const [primaryRegion, ...replicaRegions] = env.regions;
@@ -148,7 +149,7 @@ export class DatabaseStack extends TerraformStack {
 
     new TerraformOutput(this, 'global_cluster_identifier', { value: env.globalClusterIdentifier });
     new TerraformOutput(this, 'live_global_cluster_identifier', {
-      value: slotIdentifiers(env.globalClusterIdentifier, env.blueGreen.live).globalClusterIdentifier,
+      value: live.globalClusterIdentifier,
       description: 'The global cluster that takes the writes (blue/green: blue\'s or green\'s), which the writer-DNS handlers follow.',
     });
     new TerraformOutput(this, 'writer_dns_name', {
@@ -193,9 +194,8 @@ export class DatabaseStack extends TerraformStack {
    * blue's, or once green is live (blueGreen.live), green's, named from its identifiers (the green
    * stack depends on this one, so nothing of it can be referenced here).
    */
-  private addWriterDns(env: EnvironmentConfig, providers: Record<string, AwsProvider>): WriterDnsRecord {
+  private addWriterDns(env: EnvironmentConfig, providers: Record<string, AwsProvider>, live: ReturnType<typeof liveDatabase>): WriterDnsRecord {
     const { writerDns } = env;
-    const live = slotIdentifiers(env.globalClusterIdentifier, env.blueGreen.live);
     const primaryRegion = env.regions[0];
     const blueIsLive = env.blueGreen.live === 'blue';
     const [bluePrimary] = this.database.regionalClusters;
@@ -221,7 +221,7 @@ export class DatabaseStack extends TerraformStack {
       // Set once at creation; the handlers own the value from then on.
       initialTarget: blueIsLive
         ? (writerDns.target === 'global-writer' ? this.database.globalWriterEndpoint! : bluePrimary.cluster.endpoint)
-        : new DataAwsRdsCluster(this, 'live-primary', { provider: providers[env.blueGreen.greenRegion ?? primaryRegion], clusterIdentifier: live.member(env.blueGreen.greenRegion ?? primaryRegion) }).endpoint,
+        : new DataAwsRdsCluster(this, 'live-primary', { provider: providers[greenRegionOf(env)], clusterIdentifier: live.member(greenRegionOf(env)) }).endpoint,
       ttlSeconds: writerDns.ttlSeconds,
     });
 

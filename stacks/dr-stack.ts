@@ -4,8 +4,8 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter';
 import { TerraformAsset, TerraformOutput, TerraformStack, AssetType } from 'cdktf';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../environments/schema';
-import { drParameterNames, drStackName, slotIdentifiers } from '../modules/core';
+import { EnvironmentConfig, liveDatabase } from '../environments/schema';
+import { drParameterNames, drStackName } from '../modules/core';
 import { ownPlan } from '../functions/dr-orchestrator/plan';
 import { DrOrchestrator } from '../modules/dr-orchestrator';
 import { addStateBackend } from '../modules/state-backend';
@@ -31,7 +31,7 @@ export class DrStack extends TerraformStack {
     const code = new TerraformAsset(this, 'dr-orchestrator-code', { path: props.bundle.zipFile, type: AssetType.FILE });
     const parameters = drParameterNames(env.name, env.regions);
     // The plans move the live database: blue's, or once green is live, green's.
-    const live = slotIdentifiers(env.globalClusterIdentifier, env.blueGreen.live);
+    const live = liveDatabase(env);
     for (const region of env.regions) {
       const provider = new AwsProvider(this, `aws-${region}`, { region, alias: region, defaultTags: [{ tags: environmentTags(env) }] });
       const orchestrator = new DrOrchestrator(this, `dr-${region}`, {

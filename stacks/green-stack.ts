@@ -1,10 +1,10 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
-import type { EnvironmentConfig } from '../environments/schema';
+import { EnvironmentConfig, greenRegionOf } from '../environments/schema';
 import { AuroraClone } from '../modules/aurora-clone';
 import { memberClusterParameters, memberParameterGroups } from '../modules/aurora-global-database';
-import { greenClusterIdentifier, greenGlobalClusterIdentifier, greenStackName, parameterGroupFamily, regionalClusterIdentifier } from '../modules/core';
+import { greenStackName, parameterGroupFamily, slotIdentifiers } from '../modules/core';
 import { GreenGlobalDatabase } from '../modules/green-global-database';
 import { addStateBackend } from '../modules/state-backend';
 import { DatabaseEndpoints, DatabaseStack, environmentTags } from './database-stack';
@@ -26,17 +26,18 @@ export class GreenStack extends TerraformStack {
     super(scope, greenStackName(env.name));
     addStateBackend(this, env.stateBackend);
     this.addDependency(database);
-    const region = env.blueGreen.greenRegion ?? env.regions[0];
+    const region = greenRegionOf(env);
     const provider = new AwsProvider(this, `aws-${region}`, { region, alias: region, defaultTags: [{ tags: { ...environmentTags(env), BlueGreen: 'green' } }] });
     // Blue's key and parameter groups stay when blue's clusters are retired: green uses them.
-    const blue = database.database.regionalResources.find((member) => member.region === region)!;
+    const blueResourcesIn = (regionName: string) => database.database.regionalResources.find((member) => member.region === regionName)!;
+    const blue = blueResourcesIn(region);
     const network = database.networks[region];
+    const green = slotIdentifiers(env.globalClusterIdentifier, 'green');
 
-    const blueIdentifier = regionalClusterIdentifier(env.globalClusterIdentifier, region);
     this.clone = new AuroraClone(this, 'green', {
       provider,
-      sourceClusterIdentifier: blueIdentifier,
-      cloneIdentifier: greenClusterIdentifier(blueIdentifier),
+      sourceClusterIdentifier: slotIdentifiers(env.globalClusterIdentifier, 'blue').member(region),
+      cloneIdentifier: green.member(region),
       dbSubnetGroupName: network.dbSubnetGroupName,
       securityGroupIds: [network.securityGroup.id],
       kmsKeyArn: blue.kmsKey.arn,
@@ -54,9 +55,9 @@ export class GreenStack extends TerraformStack {
     const parameters = memberClusterParameters(env.blueGreen.subscribers, env.clusterParameters);
     /** Green's parameter groups in a Region: blue's when the family is the same, else its own of the new family. */
     const groupsIn = (regionName: string, regionProvider: AwsProvider) => {
-      const member = database.database.regionalResources.find((candidate) => candidate.region === regionName)!;
+      const member = blueResourcesIn(regionName);
       if (family === blueFamily) return { cluster: member.clusterParameterGroup.name, instance: member.instanceParameterGroup.name };
-      const own = memberParameterGroups(new Construct(this, `green-parameters-${regionName}`), regionProvider, greenClusterIdentifier(regionalClusterIdentifier(env.globalClusterIdentifier, regionName)), family, parameters, { Name: `${env.globalClusterIdentifier} green ${family}` });
+      const own = memberParameterGroups(new Construct(this, `green-parameters-${regionName}`), regionProvider, green.member(regionName), family, parameters, { Name: `${env.globalClusterIdentifier} green ${family}` });
       return { cluster: own.clusterParameterGroup.name, instance: own.instanceParameterGroup.name };
     };
     const greenGroups = groupsIn(region, provider);
@@ -71,22 +72,21 @@ export class GreenStack extends TerraformStack {
       this.global = new GreenGlobalDatabase(this, 'green-global', {
         provider,
         region,
-        globalClusterIdentifier: greenGlobalClusterIdentifier(env.globalClusterIdentifier),
+        globalClusterIdentifier: green.globalClusterIdentifier,
         primary: this.clone.cluster,
         primaryInstances: this.clone.instances,
         engineVersion: greenVersion,
         secondaries: others.map((other) => {
           const otherProvider = new AwsProvider(this, `aws-${other}`, { region: other, alias: other, defaultTags: [{ tags: { ...environmentTags(env), BlueGreen: 'green' } }] });
           const otherNetwork = database.networks[other];
-          const member = database.database.regionalResources.find((candidate) => candidate.region === other)!;
           const groups = groupsIn(other, otherProvider);
           return {
             provider: otherProvider,
             region: other,
-            clusterIdentifier: greenClusterIdentifier(regionalClusterIdentifier(env.globalClusterIdentifier, other)),
+            clusterIdentifier: green.member(other),
             dbSubnetGroupName: otherNetwork.dbSubnetGroupName,
             securityGroupIds: [otherNetwork.securityGroup.id],
-            kmsKeyArn: member.kmsKey.arn,
+            kmsKeyArn: blueResourcesIn(other).kmsKey.arn,
             clusterParameterGroupName: groups.cluster,
             instanceParameterGroupName: groups.instance,
           };

@@ -19,7 +19,7 @@ const API = {
   root: [
     'AWS_REGIONS_BY_PARTITION', 'AWS_WRAPPER_DRIVER', 'AuroraClone', 'AuroraGlobalDatabase', 'AuroraNetwork', 'DNS_LABEL_MAX_LENGTH', 'DNS_NAME_MAX_LENGTH',
     'DR_TASKS', 'DrOrchestrator', 'FAST_FAILOVER_PROPERTIES', 'GreenGlobalDatabase', 'HANDLER_RUNTIME', 'INSTANCE_SIZES', 'JAVA_DNS_CACHE_OPTIONS', 'KNOWN_MINOR_VERSIONS',
-    'MAX_GLOBAL_DATABASE_REGIONS', 'NODE_TCP_KEEPALIVE_SYSCTLS', 'PAGING_EVENT_IDS', 'POSTGRES_PORT', 'RDS_IDENTIFIER_MAX_LENGTH', 'READINESS_NAMESPACE', 'RESOURCE_TASKS',
+    'MAX_GLOBAL_DATABASE_REGIONS', 'MEMBER_CLUSTER_IGNORED_CHANGES', 'NODE_TCP_KEEPALIVE_SYSCTLS', 'PAGING_EVENT_IDS', 'POSTGRES_PORT', 'RDS_IDENTIFIER_MAX_LENGTH', 'READINESS_NAMESPACE', 'RESOURCE_TASKS',
     'SUPPORTED_MAJOR_VERSIONS', 'SitePeering', 'TASK_STATES', 'WRITER_MOVED_EVENT_IDS', 'WRITER_ZONE_LABEL', 'WriterDnsRecord', 'WriterFailoverHandler', 'addAuroraInstances',
     'addStateBackend', 'alarmOnFirstOccurrence', 'alarmTopic', 'assertProps', 'awsWrapperJdbcUrl', 'bundledFunction', 'cidrProblem', 'cidrsOverlap', 'closest',
     'cloudWorkspaceName', 'databaseNameProblem', 'databaseStackName', 'derivedIdentifierProblems', 'didYouMean', 'dnsNameProblem', 'drOrchestratorNames', 'drParameterNames',
@@ -36,7 +36,7 @@ const API = {
   ],
   environments: [
     'DERIVED_VPC_PREFIX_LENGTH', 'EnvironmentValidationError', 'HCP_WORKSPACE_NAME_MAX_LENGTH', 'MAX_KEYCLOAK_SITES', 'PROJECT_TAG_KEYS', 'auroraVpcCidr',
-    'environmentSchema', 'environments', 'parseEnvironment', 'parseEnvironments', 'regionPlans', 'stackNamesOf',
+    'environmentSchema', 'environments', 'greenRegionOf', 'liveDatabase', 'parseEnvironment', 'parseEnvironments', 'regionPlans', 'stackNamesOf',
   ],
 };
 

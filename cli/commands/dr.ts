@@ -17,7 +17,7 @@ import { Io, formatDuration, formatTable } from '../output';
 /** This environment's own plan: move its global cluster's writer to `to`, naming it through the SSM parameters the DR stack publishes. */
 export function environmentPlan(env: OperatedEnvironment, to: string, kind: 'switchover' | 'failover'): unknown {
   requireMemberRegion(env, to);
-  return ownPlan(env.config, to, kind);
+  return ownPlan({ ...env.config, globalClusterIdentifier: env.globalClusterIdentifier }, to, kind);
 }
 
 /** Checks a plan with the schema a run checks it with; refuses listing every problem. */

@@ -7,6 +7,7 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { Pin, changeIsInSync, describeCluster, describeGlobalCluster, readPin, readRecord, replaceRecord } from '../../functions/writer-dns/aws';
 import { BLUEGREEN_PINNER } from '../../functions/writer-dns/decide';
+import { greenRegionOf, liveDatabase } from '../../environments/schema';
 import { normalizeDnsName, slotIdentifiers } from '../../modules/core';
 import { callAws, waitFor } from '../aws';
 import { OperatedEnvironment, requireMemberRegion } from '../environment';
@@ -47,7 +48,7 @@ async function readNameAndPin(env: OperatedEnvironment, deps: Deps, zoneId: stri
 const isWriter = (view: RegionWriterView) => view.role === 'writer' || view.role === 'standalone writer';
 
 /** Each Region's cluster of `slot` (default: the live database) as that Region reports it: no Region's answer depends on another's. */
-async function regionView(env: OperatedEnvironment, deps: Deps, region: string, slot = slotIdentifiers(env.config.globalClusterIdentifier, env.config.blueGreen.live)): Promise<RegionWriterView> {
+async function regionView(env: OperatedEnvironment, deps: Deps, region: string, slot = liveDatabase(env.config)): Promise<RegionWriterView> {
   const { globalClusterIdentifier } = slot;
   const cluster = slot.member(region);
   try {
@@ -172,7 +173,7 @@ async function moveNameFor(env: OperatedEnvironment, deps: Deps, io: Io, timeout
   }
   const pinned = destination.pinTo ? pin?.cluster === destination.pinTo : !pin;
   if (record && normalizeDnsName(record.target) === target && pinned) return { name: env.recordName, target, changed: false, inSyncAfterMs: 0 };
-  const region = env.config.blueGreen.greenRegion ?? env.config.regions[0];
+  const region = greenRegionOf(env.config);
   const started = deps.clock.now();
   const set = destination.pinTo
     ? { endpoint: target, cluster: destination.pinTo, by: `${BLUEGREEN_PINNER} ${(await callAws('GetCallerIdentity', () => deps.aws.sts(region).send(new GetCallerIdentityCommand({})), deps.clock)).Arn ?? ''}`.trim(), at: new Date(started).toISOString() }
@@ -206,7 +207,7 @@ function requireBlueGreen(env: OperatedEnvironment): void {
  */
 export async function pointNameAtGreen(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
   requireBlueGreen(env);
-  const region = env.config.blueGreen.greenRegion ?? env.config.regions[0];
+  const region = greenRegionOf(env.config);
   const green = slotIdentifiers(env.config.globalClusterIdentifier, 'green');
   const identifier = green.member(region);
   const rds = deps.aws.rds(region);

@@ -48,7 +48,8 @@ export function regionOfArn(arn: string): string {
 /**
  * With a pin, no handler moves the name: it keeps what the pin says, and alarms when it would have
  * moved it (the old primary's Region back as writer of the old global cluster: two writers) or when
- * the record no longer says what the pin says.
+ * the record no longer says what the pin says. The one pin a handler drops is a blue/green
+ * cut-over's on a member of the global cluster it follows: the configuration has followed green.
  */
 export function decide(facts: Facts, config: WriterDnsConfig): Decision {
   const { pin, record } = facts;

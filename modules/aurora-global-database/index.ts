@@ -100,6 +100,12 @@ export interface RegionalAuroraCluster extends RegionalAuroraResources {
   readonly instances: RdsClusterInstance[];
 }
 
+/**
+ * What a member cluster of a global database leaves to changes outside Terraform: switchover,
+ * failover and upgrades change these, and an apply must not undo them. Green's members keep the same rules.
+ */
+export const MEMBER_CLUSTER_IGNORED_CHANGES = ['replication_source_identifier', 'global_cluster_identifier', 'engine_version'];
+
 /** Static parameters need a reboot; RDS refuses `immediate` for them. */
 const STATIC_PARAMETERS = new Set([
   'rds.logical_replication',
@@ -267,10 +273,7 @@ export class AuroraGlobalDatabase extends Construct {
         enabledCloudwatchLogsExports: ['postgresql'],
         tags: named(clusterIdentifier),
         timeouts: { create: '120m', update: '120m', delete: '120m' },
-        lifecycle: {
-          // Switchover, failover and upgrades change these outside Terraform; an apply must not undo them.
-          ignoreChanges: ['replication_source_identifier', 'global_cluster_identifier', 'engine_version'],
-        },
+        lifecycle: { ignoreChanges: MEMBER_CLUSTER_IGNORED_CHANGES },
       });
 
       const instances = addAuroraInstances(scope, {

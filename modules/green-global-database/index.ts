@@ -3,6 +3,7 @@ import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
 import type { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
 import { RdsGlobalCluster } from '@cdktf/provider-aws/lib/rds-global-cluster';
 import { Construct } from 'constructs';
+import { MEMBER_CLUSTER_IGNORED_CHANGES } from '../aurora-global-database';
 import { addAuroraInstances } from '../aurora-instances';
 import { assertProps, engineVersionProblem, rdsIdentifierProblem } from '../core';
 
@@ -106,8 +107,7 @@ export class GreenGlobalDatabase extends Construct {
         tags: { ...tags, Name: placement.clusterIdentifier, BlueGreen: 'green' },
         timeouts: { create: '120m', update: '120m', delete: '120m' },
         dependsOn: [...props.primaryInstances],
-        // The same rules as blue's members: switchover, failover and upgrades change these outside Terraform.
-        lifecycle: { ignoreChanges: ['replication_source_identifier', 'global_cluster_identifier', 'engine_version'] },
+        lifecycle: { ignoreChanges: MEMBER_CLUSTER_IGNORED_CHANGES },
       });
       const instances = addAuroraInstances(member, {
         provider: placement.provider,
