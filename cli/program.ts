@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AwsClients, Clock } from './aws';
-import { abort, attach, attachClone, blueGreenNames, check, cutover, endRollback, lag, prepare, rollback } from './bluegreen/steps';
+import { abort, attach, attachClone, blueGreenNames, check, cutover, endRollback, lag, prepare, reachedInstances, rollback } from './bluegreen/steps';
 import type { BlueGreenContext, CutoverOptions } from './bluegreen/steps';
 import { CliError, ExitCode, refuse } from './errors';
 import type { Io } from './output';
@@ -174,36 +174,39 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .option('--max-transaction-seconds <seconds>', `refuse to freeze while a transaction on ${from} is older`, positive('seconds'), 60)
     .option('--environment <name>', `as the last step, point this environment's writer DNS name at ${to} and wait until Route 53 has it in sync`)
     .addOption(json);
-  async function switchWrites<T extends { writeFreezeMs: number }>(options: SwitchFlags, to: 'blue' | 'green', moveData: (options: CutoverOptions) => Promise<T>): Promise<void> {
-    // The environment is read before anything changes, so a mistyped one stops the step before the freeze.
+  async function switchWrites<T extends { writeFreezeMs: number }>(options: SwitchFlags, direction: 'cutover' | 'rollback', stepContext: BlueGreenContext, moveData: (context: BlueGreenContext, options: CutoverOptions) => Promise<T>): Promise<void> {
+    // The environment, the name and the clusters the URLs reach are read before anything changes,
+    // so a step the name could not follow stops before the freeze: a name moved against the
+    // configuration would be moved back, or lead to the side that no longer takes writes.
     const operated = options.environment ? await operatedEnvironment(options.environment) : undefined;
-    // The handlers follow the live database of the configuration: a name moved against it would be moved back.
-    if (operated && operated.config.blueGreen.live !== 'blue' && to === 'blue') {
-      throw refuse(`${operated.config.name} says green is live (blueGreen.live: 'green'), so its writer-DNS handlers follow green and would take the name back: set live to 'blue' and deploy ${operated.config.name}-database first; nothing was changed`);
+    const names = operated && await import('./commands/writer-dns');
+    if (operated && names) {
+      const problem = await names.nameStepProblem(operated, deps, direction) ?? names.reachedSlotsProblem(operated, await reachedInstances(stepContext));
+      if (problem) throw refuse(problem);
     }
-    const result = await moveData({
+    const result = await moveData(stepContext, {
       terminate: Boolean(options.terminate), timeoutMs: options.timeout * 1000, countRows: options.rowCounts, maxLagBytes: options.maxLagBytes, maxTransactionSeconds: options.maxTransactionSeconds,
       movesName: Boolean(operated),
     });
-    if (!operated) return;
-    const { pointNameAtBlue, pointNameAtGreen } = await import('./commands/writer-dns');
+    if (!operated || !names) return;
+    const to = names.nameDestinationSlot(operated, direction);
     let name;
     try {
-      name = await (to === 'green' ? pointNameAtGreen : pointNameAtBlue)(operated, deps, io, options.timeout * 1000);
+      name = await (direction === 'cutover' ? names.pointNameAtTarget : names.pointNameAtLive)(operated, deps, io, options.timeout * 1000);
     } catch (error) {
       if (error instanceof CliError) throw new CliError(`${error.message}. The data moved (${to} holds every write, and the other side is fenced): run the same command again to move the name`, error.exitCode);
       throw error;
     }
     const freezeWithName = result.writeFreezeMs + (name.changed ? name.inSyncAfterMs : 0);
     if (options.json) io.out(JSON.stringify({ ...result, writerName: name, writeFreezeWithNameMs: freezeWithName }));
-    else io.out(`${name.name} ${name.changed ? `names ${to} (${name.target}), in sync after ${name.inSyncAfterMs} ms` : `already named ${to}`}; ${to === 'green' ? 'pinned, so the writer-DNS handlers keep it there' : 'unpinned: the writer-DNS handlers keep it on blue\'s writer'}`);
+    else io.out(`${name.name} ${name.changed ? `names ${to} (${name.target}), in sync after ${name.inSyncAfterMs} ms` : `already named ${to}`}; ${direction === 'cutover' ? 'pinned, so the writer-DNS handlers keep it there' : `unpinned: the writer-DNS handlers keep it on ${to}'s writer`}`);
   }
   switchCommand('cutover', 'freeze blue, catch up, copy sequences, compare rows, fence blue (receiving green\'s writes for a rollback unless --no-rollback)', 'blue', 'green')
     .option('--no-rollback', 'close blue for good instead of opening a rollback window (blue then receives none of green\'s writes)')
     .action(async (options: SwitchFlags & { rollback: boolean }) =>
-      switchWrites(options, 'green', (switchOptions) => cutover(context(options), { ...switchOptions, rollbackWindow: options.rollback })));
+      switchWrites(options, 'cutover', context(options), (stepContext, switchOptions) => cutover(stepContext, { ...switchOptions, rollbackWindow: options.rollback })));
   switchCommand('rollback', 'in the rollback window: freeze green, catch blue up, copy sequences, compare rows, give blue its writes back and close green', 'green', 'blue')
-    .action(async (options: SwitchFlags) => switchWrites(options, 'blue', (switchOptions) => rollback(context(options), switchOptions)));
+    .action(async (options: SwitchFlags) => switchWrites(options, 'rollback', context(options), rollback));
   bluegreen.command('end-rollback').description('end the rollback window, keeping green: blue stops receiving green\'s writes and is closed; green\'s slot goes')
     .action(async () => endRollback(context({})));
   bluegreen.command('abort').description('before cut-over: remove subscription, slot, publication and user; blue takes writes')

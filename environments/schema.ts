@@ -30,6 +30,7 @@ import {
   engineVersionProblem,
   environmentNameProblem,
   slotIdentifiers,
+  type DatabaseSlot,
   instanceIdentifier,
   globalInstanceClassProblem,
   overlappingPairs,
@@ -252,11 +253,17 @@ export const environmentSchema = z
         greenEngineVersion: z.string().optional(),
         /** The database that takes the writes: the handlers, the sites' fallback hosts, the DR parameters and the CLI follow it. Set `green` once a cut-over completed. @default 'blue' */
         live: z.enum(['blue', 'green']).default('blue'),
-        /** Blue's clusters once green is live: `kept`, `unprotected` (deletion protection off, so that they can go), `retired` (removed; their KMS keys and parameter groups, which green uses, stay). @default 'kept' */
+        /** Blue's clusters once green is live: `kept`, `unprotected` (deletion protection off, so that they can go), `retired` (removed; their KMS keys and parameter groups stay: green is encrypted with those keys). @default 'kept' */
         blueClusters: z.enum(['kept', 'unprotected', 'retired']).default('kept'),
+        /** How blue's clusters are made: `new` (an empty global database, the environment's first) or `green` (a copy-on-write clone of green's member in green's Region: the next upgrade, from a live green). Change it only while blue is retired. @default 'new' */
+        blueSource: z.enum(['new', 'green']).default('new'),
+        /** With blueSource `green`: make blue a global database over every Region (a secondary per other Region), once its clone is upgraded. Blue made new is always global. @default false */
+        blueGlobal: z.boolean().default(false),
+        /** Green's clusters once blue is live again: `kept`, `unprotected`, `retired` (removed; green's parameter groups stay, for its next clone). @default 'kept' */
+        greenClusters: z.enum(['kept', 'unprotected', 'retired']).default('kept'),
       })
       .strict()
-      .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1, greenGlobal: false, live: 'blue', blueClusters: 'kept' }),
+      .default({ enabled: false, subscribers: 1, green: false, greenInstances: 1, greenGlobal: false, live: 'blue', blueClusters: 'kept', blueSource: 'new', blueGlobal: false, greenClusters: 'kept' }),
     /** The DR orchestrator: a state machine in every Region that runs plans of ordered layers (stack `<env>-dr`). @default { enabled: false } */
     drOrchestrator: z.object({
       enabled: z.boolean(),
@@ -380,19 +387,45 @@ export const environmentSchema = z
         }
       }
     }
-    const greenVersion = env.blueGreen.greenEngineVersion;
+    const { blueGreen } = env;
+    const greenVersion = blueGreen.greenEngineVersion;
     if (greenVersion !== undefined) {
       const problem = engineVersionProblem(greenVersion) ?? (env.allowUnlistedEngineVersion ? undefined : unlistedEngineVersionProblem(greenVersion));
       if (problem) issue(['blueGreen', 'greenEngineVersion'], problem);
-      else if (!engineVersionProblem(env.engineVersion) && parseEngineVersion(greenVersion).major < parseEngineVersion(env.engineVersion).major) {
+      // From the second upgrade on, either slot may be the newer one while the older waits to be retired.
+      else if (blueGreen.blueSource === 'new' && !engineVersionProblem(env.engineVersion) && parseEngineVersion(greenVersion).major < parseEngineVersion(env.engineVersion).major) {
         issue(['blueGreen', 'greenEngineVersion'], `${greenVersion} is an older major version than blue's ${env.engineVersion}: a blue/green upgrade goes forward`);
       }
     }
-    if (env.blueGreen.live === 'green' && !(env.blueGreen.green && env.blueGreen.greenGlobal)) {
+    if (blueGreen.live === 'green' && !(blueGreen.green && blueGreen.greenGlobal)) {
       issue(['blueGreen', 'live'], 'green takes the writes only as a global database over every Region (green: true, greenGlobal: true), so that it keeps cross-Region disaster recovery and the handlers have a global cluster to follow');
     }
-    if (env.blueGreen.blueClusters !== 'kept' && env.blueGreen.live !== 'green') {
-      issue(['blueGreen', 'blueClusters'], `${env.blueGreen.blueClusters}: blue's clusters may lose their protection or go only once green takes the writes (live: 'green')`);
+    if (blueGreen.live === 'blue' && blueGreen.blueSource === 'green' && !blueGreen.blueGlobal) {
+      issue(['blueGreen', 'live'], 'blue made from green takes the writes only as a global database over every Region (blueGlobal: true), so that it keeps cross-Region disaster recovery and the handlers have a global cluster to follow');
+    }
+    const retiring = { blue: blueGreen.blueClusters, green: blueGreen.greenClusters } as const;
+    for (const slot of ['blue', 'green'] as const) {
+      const other = slot === 'blue' ? 'green' : 'blue';
+      const field = `${slot}Clusters` as const;
+      if (retiring[slot] !== 'kept' && blueGreen.live !== other) {
+        issue(['blueGreen', field], `${retiring[slot]}: ${slot}'s clusters may lose their protection or go only once ${other} takes the writes (live: '${other}')`);
+      }
+      const global = slot === 'blue' ? blueGreen.blueGlobal : blueGreen.greenGlobal;
+      if (retiring[slot] === 'retired' && global) {
+        issue(['blueGreen', `${slot}Global`], `a retired ${slot} is not global: set ${slot}Global: false with ${field}: 'retired', so that its next clone starts alone and can be upgraded in place before it gets secondaries`);
+      }
+    }
+    if (blueGreen.greenClusters !== 'kept' && !blueGreen.green) {
+      issue(['blueGreen', 'greenClusters'], `${blueGreen.greenClusters}: green's clusters are in the green stack: it needs green: true until they are gone`);
+    }
+    if (blueGreen.blueGlobal && blueGreen.blueSource !== 'green') {
+      issue(['blueGreen', 'blueGlobal'], 'blue made new is always a global database: blueGlobal applies to blue made from green (blueSource: \'green\')');
+    }
+    if (blueGreen.blueSource === 'green') {
+      if (!blueGreen.green) issue(['blueGreen', 'blueSource'], 'blue made from green needs green: true: its source, green, is in the green stack');
+      if (greenVersion === undefined) {
+        issue(['blueGreen', 'greenEngineVersion'], 'is required with blueSource: \'green\': blue\'s clone is created on the version green runs, and engineVersion names the version blue is upgraded to');
+      }
     }
     if (env.blueGreen.green && !env.blueGreen.enabled) {
       issue(['blueGreen', 'green'], 'a green clone needs enabled: true: it replicates from blue through logical replication');
@@ -550,6 +583,24 @@ export function greenRegionOf(env: { readonly regions: readonly string[]; readon
 /** The database that takes the writes (`blueGreen.live`): its global cluster and members, which the handlers, sites, DR plans and CLI follow. */
 export function liveDatabase(env: Pick<EnvironmentConfig, 'globalClusterIdentifier' | 'blueGreen'>) {
   return slotIdentifiers(env.globalClusterIdentifier, env.blueGreen.live);
+}
+
+/**
+ * The slot a blue/green run moves the writes to: the copy of the live database, green (a clone of
+ * blue) or, once green is live, blue made from it (`blueSource: 'green'`); none while the other slot
+ * is retired, or is the original blue a live green came from.
+ */
+export function upgradeTargetSlot(env: Pick<EnvironmentConfig, 'blueGreen'>): DatabaseSlot | undefined {
+  const { blueGreen } = env;
+  if (blueGreen.live === 'blue') return blueGreen.green && blueGreen.greenClusters !== 'retired' ? 'green' : undefined;
+  return blueGreen.blueSource === 'green' && blueGreen.blueClusters !== 'retired' ? 'blue' : undefined;
+}
+
+/** Whether a slot's clusters are a global database (of a validated environment): blue made new always, a clone once its `*Global` is set; a retired slot never. */
+export function slotIsGlobal(env: Pick<EnvironmentConfig, 'blueGreen'>, slot: DatabaseSlot): boolean {
+  const { blueGreen } = env;
+  // Validation makes greenGlobal need green, and a retired slot not global.
+  return slot === 'blue' ? blueGreen.blueClusters !== 'retired' && (blueGreen.blueSource === 'new' || blueGreen.blueGlobal) : blueGreen.greenGlobal;
 }
 
 /** The per-Region plan of a validated environment, primary first. */

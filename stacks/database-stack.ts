@@ -8,7 +8,7 @@ import { AssetType, Fn, TerraformAsset, TerraformOutput, TerraformStack, Terrafo
 import { Construct } from 'constructs';
 import { AuroraGlobalDatabase } from '../modules/aurora-global-database';
 import { AuroraNetwork } from '../modules/aurora-network';
-import { databaseStackName, projectTags, writerRecordName, writerZoneName } from '../modules/core';
+import { databaseStackName, projectTags, slotIdentifiers, writerRecordName, writerZoneName } from '../modules/core';
 import { addStateBackend } from '../modules/state-backend';
 import { WriterDnsRecord, WriterZone } from '../modules/writer-dns-record';
 import { WriterFailoverHandler } from '../modules/writer-failover-handler';
@@ -121,7 +121,22 @@ export class DatabaseStack extends TerraformStack {
       logicalReplicationSubscribers: env.blueGreen.enabled ? env.blueGreen.subscribers : 0,
       clusterParameters: env.clusterParameters,
       retired: env.blueGreen.blueClusters === 'retired',
+      cloneOf: env.blueGreen.blueSource === 'green'
+        ? {
+            clusterIdentifier: slotIdentifiers(env.globalClusterIdentifier, 'green').member(greenRegionOf(env)),
+            region: greenRegionOf(env),
+            engineVersion: env.blueGreen.greenEngineVersion!,
+            global: env.blueGreen.blueGlobal,
+          }
+        : undefined,
     });
+    const upgradeGroups = this.database.cloneUpgradeParameterGroups;
+    if (upgradeGroups) {
+      new TerraformOutput(this, 'blue_upgrade_parameter_groups', {
+        value: { cluster: upgradeGroups.clusterParameterGroup.name, instance: upgradeGroups.instanceParameterGroup.name, engineVersion: env.engineVersion },
+        description: 'The groups of the new family for the in-place major upgrade of blue\'s clone of green (see the README).',
+      });
+    }
     if (this.database.globalWriterEndpoint) {
       this.blueEndpoints = {
         globalWriterEndpoint: this.database.globalWriterEndpoint,
@@ -198,7 +213,7 @@ export class DatabaseStack extends TerraformStack {
     const { writerDns } = env;
     const primaryRegion = env.regions[0];
     const blueIsLive = env.blueGreen.live === 'blue';
-    const [bluePrimary] = this.database.regionalClusters;
+    const bluePrimary = this.database.regionalClusters.find((member) => member.isInitialPrimary);
     const arns = blueIsLive ? undefined : {
       partition: new DataAwsPartition(this, 'partition', { provider: providers[primaryRegion] }).partition,
       account: new DataAwsCallerIdentity(this, 'account', { provider: providers[primaryRegion] }).accountId,
@@ -220,7 +235,7 @@ export class DatabaseStack extends TerraformStack {
       zone,
       // Set once at creation; the handlers own the value from then on.
       initialTarget: blueIsLive
-        ? (writerDns.target === 'global-writer' ? this.database.globalWriterEndpoint! : bluePrimary.cluster.endpoint)
+        ? (writerDns.target === 'global-writer' ? this.database.globalWriterEndpoint! : bluePrimary!.cluster.endpoint)
         : new DataAwsRdsCluster(this, 'live-primary', { provider: providers[greenRegionOf(env)], clusterIdentifier: live.member(greenRegionOf(env)) }).endpoint,
       ttlSeconds: writerDns.ttlSeconds,
     });

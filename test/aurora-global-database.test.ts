@@ -209,6 +209,83 @@ describe('AuroraGlobalDatabase', () => {
     });
   });
 
+  describe('GIVEN tags', () => {
+    const { json } = synthDatabase({ tags: { Team: 'identity' } });
+
+    test('THEN each key has an alias and a description naming its cluster, and every key, group, cluster and instance carries the tags', () => {
+      expect(resourcesOf(json, 'aws_kms_alias').map(({ config }) => config.name).sort()).toEqual(REGIONS.map((region) => `alias/keycloak-${region}`).sort());
+      for (const region of REGIONS) {
+        expect(resourcesOf(json, 'aws_kms_key').map(({ config }) => config)).toContainEqual(expect.objectContaining({
+          provider: `aws.${region}`, description: `Aurora storage and Performance Insights of keycloak-${region}`, tags: { Team: 'identity', Name: `keycloak-${region}` },
+        }));
+      }
+      for (const type of ['aws_rds_cluster_parameter_group', 'aws_db_parameter_group', 'aws_rds_cluster', 'aws_rds_cluster_instance']) {
+        for (const { config } of resourcesOf(json, type)) expect(config.tags).toMatchObject({ Team: 'identity' });
+      }
+    });
+
+    test('THEN clusters copy their tags to snapshots and may take two hours to create, change or delete', () => {
+      for (const region of REGIONS) expect(clusterIn(json, region)).toMatchObject({ copy_tags_to_snapshot: true, timeouts: { create: '120m', update: '120m', delete: '120m' } });
+    });
+  });
+
+  describe('GIVEN cloneOf (blue made again from a live green)', () => {
+    const source = { clusterIdentifier: 'keycloak-eu-central-1-green', region: 'eu-central-1', engineVersion: '16.6' };
+    const alone = synthDatabase({ cloneOf: source });
+    const global = synthDatabase({ cloneOf: { ...source, global: true } });
+
+    test('THEN the clone is made in its source\'s Region, restored copy-on-write, without credentials, and alone until it is made global', () => {
+      expect(resourcesOf(alone.json, 'aws_rds_cluster')).toHaveLength(1);
+      expect(resourcesOf(alone.json, 'aws_rds_global_cluster')).toEqual([]);
+      const clone = clusterIn(alone.json, 'eu-central-1');
+      expect(clone).toMatchObject({
+        cluster_identifier: 'keycloak-eu-central-1',
+        restore_to_point_in_time: { source_cluster_identifier: 'keycloak-eu-central-1-green', restore_type: 'copy-on-write', use_latest_restorable_time: true },
+        skip_final_snapshot: false,
+        final_snapshot_identifier: 'keycloak-eu-central-1-final-16-6',
+        tags: { Name: 'keycloak-eu-central-1', ClonedFrom: 'keycloak-eu-central-1-green' },
+      });
+      // Restored once, upgraded in place: an apply must neither restore again nor put the old groups, version or membership back.
+      expect(clone.lifecycle.ignore_changes).toEqual(['replication_source_identifier', 'global_cluster_identifier', 'engine_version', 'restore_to_point_in_time', 'db_cluster_parameter_group_name']);
+      for (const { config } of resourcesOf(alone.json, 'aws_rds_cluster_instance')) expect(config.lifecycle.ignore_changes).toEqual(['db_parameter_group_name']);
+      for (const attribute of ['master_username', 'master_password_wo', 'database_name', 'global_cluster_identifier', 'engine_version']) expect(clone).not.toHaveProperty(attribute);
+      expect(alone.database.regionalClusters.map(({ region, isInitialPrimary }) => [region, isInitialPrimary])).toEqual([['eu-central-1', true]]);
+      expect(alone.database.globalWriterEndpoint).toBeUndefined();
+      // Of the same family, the clone starts on its own groups: there is nothing to upgrade to.
+      expect(referencedName(clone.db_cluster_parameter_group_name, 'aws_rds_cluster_parameter_group')).toMatch(/^db_eu-central-1_cluster-parameters_/);
+      expect(alone.database.cloneUpgradeParameterGroups).toBeUndefined();
+    });
+
+    test('THEN made global, the global cluster comes from the clone and every other Region gets a secondary of it', () => {
+      const [globalCluster] = resourcesOf(global.json, 'aws_rds_global_cluster').map(({ config }) => config);
+      expect(referencedName(globalCluster.source_db_cluster_identifier, 'aws_rds_cluster')).toBe(resourcesOf(global.json, 'aws_rds_cluster').find(({ config }) => config.provider === 'aws.eu-central-1')!.name);
+      expect(globalCluster).not.toHaveProperty('engine');
+      expect(globalCluster).toMatchObject({ global_cluster_identifier: 'keycloak', force_destroy: false, deletion_protection: true, lifecycle: { ignore_changes: ['engine_version'] } });
+      // Secondaries keep blue's ignore rules, without a clone's.
+      expect(clusterIn(global.json, 'eu-west-1').lifecycle.ignore_changes).toEqual(['replication_source_identifier', 'global_cluster_identifier', 'engine_version']);
+      expect(clusterIn(global.json, 'eu-west-1').tags).not.toHaveProperty('ClonedFrom');
+      for (const region of ['eu-west-1', 'us-east-1']) {
+        expect(clusterIn(global.json, region)).toMatchObject({ source_region: 'eu-central-1', engine_version: '16.6', skip_final_snapshot: true });
+      }
+      expect(global.database.regionalClusters.map(({ region }) => region)).toEqual(REGIONS);
+    });
+
+    test('THEN of an older family, the clone is created on groups of its source\'s family and its own are the ones to upgrade to', () => {
+      const { database, json } = synthDatabase({ engineVersion: '17.6', cloneOf: source });
+      const clone = clusterIn(json, 'eu-central-1');
+      const families = Object.fromEntries(resourcesOf(json, 'aws_rds_cluster_parameter_group').map(({ name, config }) => [name, config.family]));
+      const creation = resourcesOf(json, 'aws_rds_cluster_parameter_group').find(({ name }) => name === referencedName(clone.db_cluster_parameter_group_name, 'aws_rds_cluster_parameter_group'))!.config;
+      expect(creation).toMatchObject({ family: 'aurora-postgresql16', name_prefix: 'keycloak-eu-central-1-', tags: { Name: 'keycloak-eu-central-1 clone of keycloak-eu-central-1-green' } });
+      expect(families[referencedName(clone.db_cluster_parameter_group_name, 'aws_rds_cluster_parameter_group')]).toBe('aurora-postgresql16');
+      expect(database.cloneUpgradeParameterGroups!.clusterParameterGroup.familyInput).toBe('aurora-postgresql17');
+      expect(clone.final_snapshot_identifier).toBe('keycloak-eu-central-1-final-17-6');
+    });
+
+    test('THEN a source outside the regions is refused', () => {
+      expect(() => synthDatabase({ cloneOf: { ...source, region: 'us-west-2' } })).toThrow(/cloneOf.region us-west-2 must be one of the regions/);
+    });
+  });
+
   describe('WHEN props break the rules', () => {
     test.each<[string, Partial<AuroraGlobalDatabaseProps>, RegExp]>([
       ['identifier', { globalClusterIdentifier: 'Keycloak' }, /globalClusterIdentifier Keycloak must start with a lowercase letter/],

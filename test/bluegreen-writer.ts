@@ -172,7 +172,8 @@ export class Writer {
   }
 }
 
-async function rowsOf(url: string, text: string): Promise<Record<string, unknown>[]> {
+/** The rows of one query, over a connection of its own. */
+export async function rowsOf(url: string, text: string): Promise<Record<string, unknown>[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {

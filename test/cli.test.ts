@@ -150,7 +150,7 @@ describe('keycloak-aurora-dr CLI', () => {
         io: { out: (line) => out.push(line), err: (line) => err.push(line) },
       });
       expect(code).toBe(ExitCode.refused);
-      expect(err.join('\n')).toMatch(/prod says green is live \(blueGreen.live: 'green'\), so its writer-DNS handlers follow green .*set live to 'blue' and deploy prod-database first; nothing was changed/);
+      expect(err.join('\n')).toMatch(/prod says green is live \(blueGreen.live: 'green'\) and blue is not made from it \(blueSource: 'new'\), so its writer-DNS handlers follow green .*set live to 'blue' and deploy prod-database first; .*nothing was changed/);
     });
 
     test('a member whose Region does not answer is shown as unreachable, not hidden', async () => {

@@ -101,4 +101,47 @@ describe('GreenStack and AuroraClone', () => {
       expect(green.output!.green_upgrade_parameter_groups.value).toMatchObject({ engineVersion: '17.6' });
     });
   });
+
+  describe('WHEN green is of blue\'s family, and then goes (blueGreen.greenClusters)', () => {
+    const staging = environments.find((env) => env.name === 'staging')!;
+    const synth = (blueGreen: NonNullable<typeof staging.blueGreen>) => synthesizeApp([{ ...staging, blueGreen }])[greenStackName('staging')];
+    const sameFamily = synth({ enabled: true, green: true, greenGlobal: true, greenEngineVersion: '16.9' });
+    const unprotected = synth({ enabled: true, green: true, greenGlobal: true, greenEngineVersion: '16.9', greenClusters: 'unprotected' });
+    const retired = synth({ enabled: true, green: true, greenEngineVersion: '16.9', greenClusters: 'retired' });
+
+    test('THEN green is created on its own groups, of its family, in every Region, and has none to upgrade to', () => {
+      const [clone] = resourcesOf(sameFamily, 'aws_rds_cluster').map(({ config }) => config).filter((config) => config.restore_to_point_in_time);
+      expect(clone.db_cluster_parameter_group_name).toMatch(/^\$\{aws_rds_cluster_parameter_group\.green-parameters-eu-west-1_cluster-parameters_[A-Z0-9]+\.name\}$/);
+      const instance = resourcesOf(sameFamily, 'aws_rds_cluster_instance').map(({ config }) => config).find((config) => config.identifier === 'keycloak-staging-eu-west-1-green-1')!;
+      expect(instance.db_parameter_group_name).toMatch(/^\$\{aws_db_parameter_group\.green-parameters-eu-west-1_instance-parameters_[A-Z0-9]+\.name\}$/);
+      expect(resourcesOf(sameFamily, 'aws_rds_cluster_parameter_group').map(({ config }) => [config.provider, config.family, config.tags.Name]).sort())
+        .toEqual([['aws.eu-central-1', 'aurora-postgresql16', 'keycloak-staging green aurora-postgresql16'], ['aws.eu-west-1', 'aurora-postgresql16', 'keycloak-staging green aurora-postgresql16']]);
+      expect(sameFamily.output).not.toHaveProperty('green_upgrade_parameter_groups');
+      expect(clone.final_snapshot_identifier).toBe('keycloak-staging-eu-west-1-green-final-16-9');
+    });
+
+    test('THEN every Region\'s provider tags green\'s resources as green, and the secondaries use that Region\'s network', () => {
+      for (const provider of sameFamily.provider!.aws) expect(provider.default_tags).toEqual([{ tags: expect.objectContaining({ BlueGreen: 'green', Environment: 'staging' }) }]);
+      const secondary = resourcesOf(sameFamily, 'aws_rds_cluster').map(({ config }) => config).find((config) => config.cluster_identifier === 'keycloak-staging-eu-central-1-green')!;
+      expect(secondary.vpc_security_group_ids).toEqual([expect.stringMatching(/cross-stack-output-aws_security_groupnetwork-eu-central-1_aurora_/)]);
+    });
+
+    test('THEN the sites\' endpoints are green\'s own member in each Region', () => {
+      const outputs = Object.keys(sameFamily.output!);
+      expect(outputs).toEqual(expect.arrayContaining(['green_global_writer_endpoint', 'green_writer_endpoint', 'green_cluster_identifier']));
+      expect(sameFamily.output!.green_cluster_identifier.value).toMatch(/^\$\{aws_rds_cluster\.green_cluster_[A-Z0-9]+\.cluster_identifier\}$/);
+    });
+
+    test('THEN unprotected turns off only the deletion protection of the clone, the global cluster and the secondaries', () => {
+      const protection = (stack: typeof green) => ['aws_rds_cluster', 'aws_rds_global_cluster'].flatMap((type) => resourcesOf(stack, type).map(({ config }) => config.deletion_protection));
+      expect(protection(sameFamily)).toEqual([true, true, true]);
+      expect(protection(unprotected)).toEqual([false, false, false]);
+    });
+
+    test('THEN retired keeps only green\'s parameter groups: no cluster, no instance, no endpoint', () => {
+      expect(Object.keys(retired.resource).sort()).toEqual(['aws_db_parameter_group', 'aws_rds_cluster_parameter_group']);
+      expect(resourcesOf(retired, 'aws_rds_cluster_parameter_group')).toHaveLength(2);
+      expect(retired.output ?? {}).toEqual({});
+    });
+  });
 });

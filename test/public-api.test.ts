@@ -23,7 +23,7 @@ const API = {
     'SUPPORTED_MAJOR_VERSIONS', 'SitePeering', 'TASK_STATES', 'WRITER_MOVED_EVENT_IDS', 'WRITER_ZONE_LABEL', 'WriterDnsRecord', 'WriterFailoverHandler', 'addAuroraInstances',
     'addStateBackend', 'alarmOnFirstOccurrence', 'alarmTopic', 'assertProps', 'awsWrapperJdbcUrl', 'bundledFunction', 'cidrProblem', 'cidrsOverlap', 'closest',
     'cloudWorkspaceName', 'databaseNameProblem', 'databaseStackName', 'derivedIdentifierProblems', 'didYouMean', 'dnsNameProblem', 'drOrchestratorNames', 'drParameterNames',
-    'drStackName', 'editDistance', 'engineVersionProblem', 'environmentNameProblem', 'formatCidr', 'globalInstanceClassProblem', 'greenClusterIdentifier',
+    'drStackName', 'editDistance', 'engineVersionProblem', 'environmentNameProblem', 'finalSnapshotIdentifier', 'formatCidr', 'globalInstanceClassProblem', 'greenClusterIdentifier',
     'greenGlobalClusterIdentifier', 'greenStackName', 'handlerPolicy', 'hostnameProblem', 'instanceHostPattern', 'instanceIdentifier', 'keycloakCrDatabaseSpec',
     'keycloakJdbcUrl', 'logicalReplicationParameters', 'masterUsernameProblem', 'memberClusterParameters', 'memberParameterGroups', 'normalizeDnsName',
     'orchestratorDefinition', 'overlappingPairs', 'parameterGroupFamily', 'parseCidr', 'parseEngineVersion', 'partitionOf', 'pinRecordName', 'projectTags',
@@ -36,7 +36,7 @@ const API = {
   ],
   environments: [
     'DERIVED_VPC_PREFIX_LENGTH', 'EnvironmentValidationError', 'HCP_WORKSPACE_NAME_MAX_LENGTH', 'MAX_KEYCLOAK_SITES', 'PROJECT_TAG_KEYS', 'auroraVpcCidr',
-    'environmentSchema', 'environments', 'greenRegionOf', 'liveDatabase', 'parseEnvironment', 'parseEnvironments', 'regionPlans', 'stackNamesOf',
+    'environmentSchema', 'environments', 'greenRegionOf', 'liveDatabase', 'parseEnvironment', 'parseEnvironments', 'regionPlans', 'slotIsGlobal', 'stackNamesOf', 'upgradeTargetSlot',
   ],
 };
 

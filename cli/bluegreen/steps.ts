@@ -501,6 +501,27 @@ export interface Lag {
   readonly secondsSinceConfirmed: number | null;
 }
 
+/** The Aurora instance each side's URL reaches, where the server is Aurora (else undefined): which cluster a step is about to move writes between. */
+export interface ReachedInstances {
+  readonly blue?: string;
+  readonly green?: string;
+}
+
+/**
+ * Asks each side's server which Aurora instance it is (`aurora_db_instance_identifier()`), over its
+ * admin database, which stays open whichever side a step closed. A server without the function
+ * (not Aurora) answers undefined.
+ */
+export async function reachedInstances(context: BlueGreenContext): Promise<ReachedInstances> {
+  const { admin, greenAdmin } = targets(context);
+  const identify = (target: Target) => withDatabase(target, async (sql) =>
+    (await scalar<boolean>(sql, "SELECT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'aurora_db_instance_identifier')"))
+      ? scalar<string>(sql, 'SELECT aurora_db_instance_identifier()')
+      : undefined);
+  const [blue, green] = await Promise.all([identify(admin), identify(greenAdmin)]);
+  return { blue, green };
+}
+
 /**
  * `lag`: bytes of WAL the publisher holds for the subscriber, and time since the subscriber last
  * confirmed: blue for green until the cut-over, green for blue in the rollback window.

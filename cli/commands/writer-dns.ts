@@ -7,9 +7,10 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { Pin, changeIsInSync, describeCluster, describeGlobalCluster, readPin, readRecord, replaceRecord } from '../../functions/writer-dns/aws';
 import { BLUEGREEN_PINNER } from '../../functions/writer-dns/decide';
-import { greenRegionOf, liveDatabase } from '../../environments/schema';
-import { normalizeDnsName, slotIdentifiers } from '../../modules/core';
+import { greenRegionOf, liveDatabase, slotIsGlobal, upgradeTargetSlot } from '../../environments/schema';
+import { type DatabaseSlot, normalizeDnsName, slotIdentifiers } from '../../modules/core';
 import { callAws, waitFor } from '../aws';
+import type { ReachedInstances } from '../bluegreen/steps';
 import { OperatedEnvironment, requireMemberRegion } from '../environment';
 import { CliError, ExitCode, refuse } from '../errors';
 import { Deps, writerZoneId } from '../observe';
@@ -168,9 +169,7 @@ async function moveNameFor(env: OperatedEnvironment, deps: Deps, io: Io, timeout
   const route53 = deps.aws.route53();
   const { record, pin } = await readNameAndPin(env, deps, zoneId);
   const target = normalizeDnsName(destination.target);
-  if (pin && !pin.by.startsWith(BLUEGREEN_PINNER)) {
-    throw refuse(`${env.recordName} is pinned to ${pin.cluster} by ${pin.by} at ${pin.at}: an operator's choice this step does not override (see "writer-dns ${env.config.name}")`);
-  }
+  if (pin && !pin.by.startsWith(BLUEGREEN_PINNER)) throw refuse(operatorPinProblem(env, pin));
   const pinned = destination.pinTo ? pin?.cluster === destination.pinTo : !pin;
   if (record && normalizeDnsName(record.target) === target && pinned) return { name: env.recordName, target, changed: false, inSyncAfterMs: 0 };
   const region = greenRegionOf(env.config);
@@ -200,38 +199,111 @@ function requireBlueGreen(env: OperatedEnvironment): void {
 }
 
 /**
- * The last step of a blue/green cut-over: the writer's name to green's writer endpoint (with green
- * a global database and the global-writer target, green's global writer endpoint, so a later
- * switchover of green moves it), pinned so that no writer-DNS handler (they watch blue's global
- * cluster) points it back at blue.
+ * The last step of a blue/green cut-over: the writer's name to the run's target (green, or in the
+ * next upgrade from a live green, blue made from it): its writer endpoint, or when it is a global
+ * database and the target is the global writer, its global writer endpoint, so that a later
+ * switchover moves it. Pinned, so that no writer-DNS handler (they follow the live database of the
+ * configuration) points it back.
  */
-export async function pointNameAtGreen(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
+export async function pointNameAtTarget(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
   requireBlueGreen(env);
+  const slot = upgradeTargetSlot(env.config);
+  if (!slot) throw refuse(noTargetProblem(env));
+  // Both clones are made in green's Region: green's of blue, and blue's of green.
   const region = greenRegionOf(env.config);
-  const green = slotIdentifiers(env.config.globalClusterIdentifier, 'green');
-  const identifier = green.member(region);
+  const target = slotIdentifiers(env.config.globalClusterIdentifier, slot);
+  const identifier = target.member(region);
   const rds = deps.aws.rds(region);
-  const [cluster, greenGlobal] = await Promise.all([
+  const [cluster, global] = await Promise.all([
     callAws(`DescribeDBClusters in ${region}`, () => describeCluster(rds, identifier), deps.clock),
-    env.config.blueGreen.greenGlobal
-      ? callAws(`DescribeGlobalClusters in ${region}`, () => describeGlobalCluster(rds, green.globalClusterIdentifier), deps.clock)
+    slotIsGlobal(env.config, slot)
+      ? callAws(`DescribeGlobalClusters in ${region}`, () => describeGlobalCluster(rds, target.globalClusterIdentifier), deps.clock)
       : Promise.resolve(undefined),
   ]);
-  if (!cluster?.Endpoint || !cluster.DBClusterArn) throw refuse(`green cluster ${identifier} in ${region} does not exist or has no endpoint; is the ${env.config.name}-green stack deployed?`);
-  const target = env.config.writerDns.target === 'global-writer' && greenGlobal?.Endpoint ? greenGlobal.Endpoint : cluster.Endpoint;
-  return moveNameFor(env, deps, io, timeoutMs, { side: 'green', target, pinTo: cluster.DBClusterArn, comment: `bluegreen cutover to ${identifier}` });
+  if (!cluster?.Endpoint || !cluster.DBClusterArn) {
+    throw refuse(`${slot} cluster ${identifier} in ${region} does not exist or has no endpoint; is the ${slot === 'green' ? `${env.config.name}-green` : `${env.config.name}-database`} stack deployed?`);
+  }
+  const endpoint = env.config.writerDns.target === 'global-writer' && global?.Endpoint ? global.Endpoint : cluster.Endpoint;
+  return moveNameFor(env, deps, io, timeoutMs, { side: slot, target: endpoint, pinTo: cluster.DBClusterArn, comment: `bluegreen cutover to ${identifier}` });
 }
 
 /**
- * The last step of a blue/green rollback: the writer's name back to blue's writer, as the
- * writer-DNS handlers would set it, and unpinned, so that they keep it on blue's writer again.
+ * The last step of a blue/green rollback: the writer's name back to the live database's writer, as
+ * the writer-DNS handlers would set it, and unpinned, so that they keep it there again.
  */
-export async function pointNameAtBlue(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
+export async function pointNameAtLive(env: OperatedEnvironment, deps: Deps, io: Io, timeoutMs: number): Promise<NameMove> {
   requireBlueGreen(env);
-  const blue = slotIdentifiers(env.config.globalClusterIdentifier, 'blue');
-  const writers = (await Promise.all(env.config.regions.map((region) => regionView(env, deps, region, blue)))).filter((view) => view.role === 'writer');
+  const slot = env.config.blueGreen.live;
+  const live = liveDatabase(env.config);
+  const writers = (await Promise.all(env.config.regions.map((region) => regionView(env, deps, region, live)))).filter((view) => view.role === 'writer');
   if (writers.length !== 1 || !writers[0].nameTarget) {
-    throw refuse(`blue's global cluster ${env.config.globalClusterIdentifier} has ${writers.length} writers (${writers.map((view) => view.region).join(', ') || 'none'}): the name stays on green; see "writer-dns ${env.config.name}"`);
+    throw refuse(`${slot}'s global cluster ${live.globalClusterIdentifier} has ${writers.length} writers (${writers.map((view) => view.region).join(', ') || 'none'}): the name stays where it is; see "writer-dns ${env.config.name}"`);
   }
-  return moveNameFor(env, deps, io, timeoutMs, { side: 'blue', target: writers[0].nameTarget, comment: `bluegreen rollback to ${writers[0].cluster}` });
+  return moveNameFor(env, deps, io, timeoutMs, { side: slot, target: writers[0].nameTarget, comment: `bluegreen rollback to ${writers[0].cluster}` });
+}
+
+/** Why an environment has no database for a blue/green run to move the writes to, and what to change. */
+export function noTargetProblem(env: OperatedEnvironment): string {
+  const { name, blueGreen } = env.config;
+  return blueGreen.live === 'green'
+    ? `${name} says green is live (blueGreen.live: 'green') and blue is not made from it (blueSource: 'new'), so its writer-DNS handlers follow green and would take the name back: ` +
+      `during a rollback window of the cut-over to green, set live to 'blue' and deploy ${name}-database first; for the next upgrade, make blue from green (blueSource: 'green'); nothing was changed`
+    : `${name} has no green to move the writes to (blueGreen.green, with greenClusters: 'kept'); nothing was changed`;
+}
+
+/** Where a cut-over's or a rollback's last step puts the name, once nameStepProblem found none: the run's target, or back on the live database. */
+export function nameDestinationSlot(env: OperatedEnvironment, direction: 'cutover' | 'rollback'): DatabaseSlot {
+  return direction === 'cutover' ? upgradeTargetSlot(env.config)! : env.config.blueGreen.live;
+}
+
+/** Whether a cluster (by identifier, or ARN) is one of a slot's members. */
+function isMemberOf(env: OperatedEnvironment, slot: DatabaseSlot, cluster: string): boolean {
+  const identifier = cluster.replace(/^arn:[^:]+:rds:[^:]+:[^:]+:cluster:/, '');
+  const members = slotIdentifiers(env.config.globalClusterIdentifier, slot);
+  return env.config.regions.some((region) => members.member(region) === identifier);
+}
+
+/**
+ * Why the name step of a cut-over or rollback could not follow, read before anything moves: the
+ * configuration has no copy to move to, an operator pinned the name, or (rollback) the name is not
+ * where the cut-over put it. A rollback moves the name to the live database: right only while the
+ * name is pinned to the target by the cut-over (or already back, unpinned); a pin on the live
+ * database means blueGreen.live was changed to the new database after the cut-over.
+ */
+export async function nameStepProblem(env: OperatedEnvironment, deps: Deps, direction: 'cutover' | 'rollback'): Promise<string | undefined> {
+  const slot = upgradeTargetSlot(env.config);
+  if (!slot) return noTargetProblem(env);
+  const { pin } = await readNameAndPin(env, deps, await writerZoneId(env, deps));
+  if (!pin) return undefined;
+  if (!pin.by.startsWith(BLUEGREEN_PINNER)) return `${operatorPinProblem(env, pin)}; nothing was changed`;
+  if (direction === 'cutover' || isMemberOf(env, slot, pin.cluster)) return undefined;
+  const { name, blueGreen } = env.config;
+  return `${env.recordName} is pinned to ${pin.cluster} by ${pin.by}, and ${name} says that is the live database (blueGreen.live: '${blueGreen.live}'): ` +
+    `the cut-over is already taken as done, and its handlers would keep the name there; set live back and deploy ${name}-database first; nothing was changed`;
+}
+
+/**
+ * Whether the URLs reach the slots the configuration says the writes move between: the database
+ * they move from (BLUEGREEN_BLUE_URL) must be a member of the live database, the copy
+ * (BLUEGREEN_GREEN_URL) a member of the run's target. Otherwise the name, which follows the
+ * configuration, would go the wrong way (typically: blueGreen.live changed during the rollback
+ * window). Servers that are not Aurora cannot tell; the check is then left to the name's pin.
+ */
+export function reachedSlotsProblem(env: OperatedEnvironment, reached: ReachedInstances): string | undefined {
+  const target = upgradeTargetSlot(env.config);
+  if (!target) return noTargetProblem(env);
+  const { name, globalClusterIdentifier, blueGreen } = env.config;
+  const expected = [['BLUEGREEN_BLUE_URL', 'the database the writes move from', reached.blue, blueGreen.live], ['BLUEGREEN_GREEN_URL', 'the copy', reached.green, target]] as const;
+  for (const [variable, role, instance, slot] of expected) {
+    // Instances are named <cluster>-<n>.
+    if (!instance || isMemberOf(env, slot, instance.replace(/-\d+$/, ''))) continue;
+    return `${variable}, ${role}, reaches instance ${instance}, which is no member of ${slot} (${slotIdentifiers(globalClusterIdentifier, slot).globalClusterIdentifier}), ` +
+      `but ${name} says ${blueGreen.live} is live (blueGreen.live: '${blueGreen.live}') and ${target} is the copy: the name, which follows the configuration, would go the wrong way; ` +
+      `if live was changed during the rollback window, set it back and deploy ${name}-database first; nothing was changed`;
+  }
+  return undefined;
+}
+
+function operatorPinProblem(env: OperatedEnvironment, pin: Pin): string {
+  return `${env.recordName} is pinned to ${pin.cluster} by ${pin.by} at ${pin.at}: an operator's choice this step does not override (see "writer-dns ${env.config.name}")`;
 }

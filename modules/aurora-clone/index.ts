@@ -3,7 +3,7 @@ import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
 import type { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
 import { Construct } from 'constructs';
 import { addAuroraInstances } from '../aurora-instances';
-import { assertProps, globalInstanceClassProblem, rdsIdentifierProblem } from '../core';
+import { assertProps, finalSnapshotIdentifier, globalInstanceClassProblem, rdsIdentifierProblem } from '../core';
 
 export interface AuroraCloneProps {
   /** Provider of the source cluster's Region; a clone lives beside its source. */
@@ -28,6 +28,8 @@ export interface AuroraCloneProps {
   readonly backupRetentionDays?: number;
   /** Days Performance Insights keeps data. @default 7 */
   readonly performanceInsightsRetentionDays?: number;
+  /** The version the clone runs once upgraded in place: its final snapshot is named after it, so that a later clone under the same identifier does not collide. @default - the final snapshot is `<cloneIdentifier>-final` */
+  readonly engineVersion?: string;
 }
 
 /**
@@ -72,7 +74,7 @@ export class AuroraClone extends Construct {
       copyTagsToSnapshot: true,
       enabledCloudwatchLogsExports: ['postgresql'],
       skipFinalSnapshot: false,
-      finalSnapshotIdentifier: `${props.cloneIdentifier}-final`,
+      finalSnapshotIdentifier: props.engineVersion ? finalSnapshotIdentifier(props.cloneIdentifier, props.engineVersion) : `${props.cloneIdentifier}-final`,
       tags: { Name: props.cloneIdentifier, BlueGreen: 'green', ClonedFrom: props.sourceClusterIdentifier },
       timeouts: { create: '120m', update: '120m', delete: '120m' },
       // The restore happened once; a later apply must not read it as a request to restore again.

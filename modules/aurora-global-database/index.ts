@@ -15,6 +15,7 @@ import {
   logicalReplicationParameters,
   parameterGroupFamily,
   rdsIdentifierProblem,
+  finalSnapshotIdentifier,
   regionalClusterIdentifier,
 } from '../core';
 import { addAuroraInstances } from '../aurora-instances';
@@ -81,6 +82,23 @@ export interface AuroraGlobalDatabaseProps {
    * parameter groups (a copy of this database, a blue/green green, is encrypted with those keys). @default false
    */
   readonly retired?: boolean;
+  /** Make the database as a copy-on-write clone of another cluster (the next blue/green upgrade) instead of empty. @default - a new, empty database */
+  readonly cloneOf?: AuroraCloneSource;
+}
+
+/** The cluster a global database made from a clone comes from. */
+export interface AuroraCloneSource {
+  /** Identifier of the cluster to clone; it must hold its global database's writer when the clone is made. */
+  readonly clusterIdentifier: string;
+  /** Its Region, one of `regions`: the clone, the global cluster's primary, is made there. */
+  readonly region: string;
+  /**
+   * The version the source runs: the clone is created on it, on parameter groups of its family (a
+   * copy-on-write clone cannot change major version), and upgraded in place to `engineVersion`.
+   */
+  readonly engineVersion: string;
+  /** Make the global cluster from the clone, with a secondary in every other Region. @default false (the clone alone, so that it can be upgraded in place first) */
+  readonly global?: boolean;
 }
 
 /** What each Region keeps whether or not the database runs there: its key and parameter groups. */
@@ -88,6 +106,12 @@ export interface RegionalAuroraResources {
   readonly region: string;
   /** Customer-managed key of this Region: storage and Performance Insights. */
   readonly kmsKey: KmsKey;
+  readonly clusterParameterGroup: RdsClusterParameterGroup;
+  readonly instanceParameterGroup: DbParameterGroup;
+}
+
+/** A cluster's pair of parameter groups. */
+export interface MemberParameterGroups {
   readonly clusterParameterGroup: RdsClusterParameterGroup;
   readonly instanceParameterGroup: DbParameterGroup;
 }
@@ -127,7 +151,7 @@ export function memberClusterParameters(logicalReplicationSubscribers: number, c
  * major upgrade swap in groups of the new family; the instance group is empty on purpose, so that
  * instance settings can change in place, without swapping groups and rebooting.
  */
-export function memberParameterGroups(scope: Construct, provider: AwsProvider, clusterIdentifier: string, family: string, parameters: Readonly<Record<string, string>>, tags: Record<string, string>) {
+export function memberParameterGroups(scope: Construct, provider: AwsProvider, clusterIdentifier: string, family: string, parameters: Readonly<Record<string, string>>, tags: Record<string, string>): MemberParameterGroups {
   const clusterParameterGroup = new RdsClusterParameterGroup(scope, 'cluster-parameters', {
     provider,
     namePrefix: `${clusterIdentifier}-`,
@@ -179,6 +203,8 @@ export class AuroraGlobalDatabase extends Construct {
   public readonly regionalClusters: RegionalAuroraCluster[];
   /** Each Region's key and parameter groups, in the order of `regions`, retired or not. */
   public readonly regionalResources: RegionalAuroraResources[];
+  /** Made from a clone of a newer or older family: the clone's own groups, which its in-place upgrade moves it to. */
+  public readonly cloneUpgradeParameterGroups?: MemberParameterGroups;
 
   constructor(scope: Construct, id: string, props: AuroraGlobalDatabaseProps) {
     super(scope, id);
@@ -190,7 +216,9 @@ export class AuroraGlobalDatabase extends Construct {
     const family = parameterGroupFamily(props.engineVersion);
     const deletionProtection = props.deletionProtection ?? true;
     const tags = props.tags ?? {};
-    const [primaryPlacement] = props.regions;
+    const { cloneOf } = props;
+    const primaryIndex = cloneOf ? regionNames.indexOf(cloneOf.region) : 0;
+    const primaryPlacement = props.regions[primaryIndex];
 
     this.globalClusterIdentifier = props.globalClusterIdentifier;
     const parameters = memberClusterParameters(props.logicalReplicationSubscribers ?? 0, props.clusterParameters);
@@ -219,63 +247,40 @@ export class AuroraGlobalDatabase extends Construct {
       return;
     }
 
-    const globalCluster = new RdsGlobalCluster(this, 'global', {
-      provider: primaryPlacement.provider,
-      globalClusterIdentifier: props.globalClusterIdentifier,
-      engine: ENGINE,
-      engineVersion: props.engineVersion,
-      storageEncrypted: true,
-      deletionProtection,
-      // No database_name here: changing it on the global cluster replaces the whole global database.
-    });
-    this.globalCluster = globalCluster;
-    this.globalWriterEndpoint = globalCluster.endpoint;
+    const primaryIdentifier = regionalClusterIdentifier(props.globalClusterIdentifier, primaryPlacement.region);
+    const sourceFamily = cloneOf && parameterGroupFamily(cloneOf.engineVersion);
+    // A clone starts on its source's family; with another family it needs groups of that one to be created on.
+    const creationGroups = sourceFamily && sourceFamily !== family
+      ? memberParameterGroups(new Construct(regionScopes[primaryIndex], 'clone-creation'), primaryPlacement.provider, primaryIdentifier, sourceFamily, parameters, { ...tags, Name: `${primaryIdentifier} clone of ${cloneOf.clusterIdentifier}` })
+      : this.regionalResources[primaryIndex];
+    if (creationGroups !== this.regionalResources[primaryIndex]) this.cloneUpgradeParameterGroups = this.regionalResources[primaryIndex];
 
-    const primaryInstances: RdsClusterInstance[] = [];
-    this.regionalClusters = props.regions.map((placement, index) => {
-      const isInitialPrimary = index === 0;
+    const member = (index: number, role: MemberRole): RegionalAuroraCluster => {
+      const placement = props.regions[index];
       const clusterIdentifier = regionalClusterIdentifier(props.globalClusterIdentifier, placement.region);
       const scope = regionScopes[index];
       const { provider } = placement;
-      const named = (name: string) => ({ ...tags, Name: name });
       const { kmsKey, clusterParameterGroup, instanceParameterGroup } = this.regionalResources[index];
-
+      const isClone = role.kind === 'clone';
       const cluster = new RdsCluster(scope, 'cluster', {
         provider,
         clusterIdentifier,
-        globalClusterIdentifier: globalCluster.id,
         engine: ENGINE,
-        engineVersion: globalCluster.engineVersion,
-        // Only the cluster that creates the data takes credentials and the database name; RDS refuses them on a replica.
-        ...(isInitialPrimary
-          ? {
-              databaseName: props.databaseName ?? 'keycloak',
-              masterUsername: props.masterUsername ?? 'keycloak',
-              masterPasswordWo: props.masterPassword,
-              masterPasswordWoVersion: props.masterPasswordVersion ?? 1,
-              skipFinalSnapshot: props.skipFinalSnapshot ?? false,
-              finalSnapshotIdentifier: props.skipFinalSnapshot ? undefined : `${clusterIdentifier}-final`,
-            }
-          : {
-              sourceRegion: primaryPlacement.region,
-              // A secondary holds a copy of the primary's data; the primary's final snapshot is the one that counts.
-              skipFinalSnapshot: true,
-              dependsOn: primaryInstances,
-            }),
+        ...memberRoleSettings(role, clusterIdentifier, props),
         dbSubnetGroupName: placement.dbSubnetGroupName,
         vpcSecurityGroupIds: placement.securityGroupIds,
-        dbClusterParameterGroupName: clusterParameterGroup.name,
+        dbClusterParameterGroupName: (isClone ? creationGroups : this.regionalResources[index]).clusterParameterGroup.name,
         storageEncrypted: true,
         kmsKeyId: kmsKey.arn,
         deletionProtection,
         backupRetentionPeriod: props.backupRetentionDays ?? 7,
         copyTagsToSnapshot: true,
         enabledCloudwatchLogsExports: ['postgresql'],
-        tags: named(clusterIdentifier),
+        tags: { ...tags, Name: clusterIdentifier, ...(isClone && { ClonedFrom: cloneOf!.clusterIdentifier }) },
         timeouts: { create: '120m', update: '120m', delete: '120m' },
-        lifecycle: { ignoreChanges: MEMBER_CLUSTER_IGNORED_CHANGES },
+        // A clone was restored once, and its in-place upgrade swaps its parameter groups.
+        lifecycle: { ignoreChanges: isClone ? [...MEMBER_CLUSTER_IGNORED_CHANGES, 'restore_to_point_in_time', 'db_cluster_parameter_group_name'] : MEMBER_CLUSTER_IGNORED_CHANGES },
       });
-
       const instances = addAuroraInstances(scope, {
         provider,
         clusterIdentifier,
@@ -284,15 +289,88 @@ export class AuroraGlobalDatabase extends Construct {
         instanceClass,
         availabilityZones: placement.availabilityZones,
         dbSubnetGroupName: placement.dbSubnetGroupName,
-        dbParameterGroupName: instanceParameterGroup.name,
+        dbParameterGroupName: (isClone ? creationGroups : this.regionalResources[index]).instanceParameterGroup.name,
         kmsKeyArn: kmsKey.arn,
         performanceInsightsRetentionDays: props.performanceInsightsRetentionDays ?? 7,
         tags,
+        parameterGroupChangesOutsideTerraform: isClone,
       });
-      if (isInitialPrimary) primaryInstances.push(...instances);
+      return { region: placement.region, isInitialPrimary: index === primaryIndex, cluster, instances, kmsKey, clusterParameterGroup, instanceParameterGroup };
+    };
 
-      return { region: placement.region, isInitialPrimary, cluster, instances, kmsKey, clusterParameterGroup, instanceParameterGroup };
+    let primary: RegionalAuroraCluster;
+    if (cloneOf) {
+      primary = member(primaryIndex, { kind: 'clone', source: cloneOf });
+      if (cloneOf.global) {
+        this.globalCluster = new RdsGlobalCluster(this, 'global', {
+          provider: primaryPlacement.provider,
+          globalClusterIdentifier: props.globalClusterIdentifier,
+          sourceDbClusterIdentifier: primary.cluster.arn,
+          // Destroying the global cluster must not silently detach its members first: it fails while they exist.
+          forceDestroy: false,
+          deletionProtection,
+          // Engine and version come from the clone; upgrades change them outside Terraform.
+          lifecycle: { ignoreChanges: ['engine_version'] },
+        });
+      }
+    } else {
+      this.globalCluster = new RdsGlobalCluster(this, 'global', {
+        provider: primaryPlacement.provider,
+        globalClusterIdentifier: props.globalClusterIdentifier,
+        engine: ENGINE,
+        engineVersion: props.engineVersion,
+        storageEncrypted: true,
+        deletionProtection,
+        // No database_name here: changing it on the global cluster replaces the whole global database.
+      });
+      primary = member(primaryIndex, { kind: 'new', globalCluster: this.globalCluster });
+    }
+    const { globalCluster } = this;
+    this.globalWriterEndpoint = globalCluster?.endpoint;
+    this.regionalClusters = props.regions.flatMap((_, index) => {
+      if (index === primaryIndex) return [primary];
+      if (!globalCluster) return [];
+      return [member(index, { kind: 'secondary', globalCluster, primaryRegion: primaryPlacement.region, primaryInstances: primary.instances, engineVersion: cloneOf ? props.engineVersion : globalCluster.engineVersion })];
     });
+  }
+}
+
+/** How a member cluster comes to hold the data: made new (the primary), cloned, or replicated from the primary. */
+type MemberRole =
+  | { readonly kind: 'new'; readonly globalCluster: RdsGlobalCluster }
+  | { readonly kind: 'clone'; readonly source: AuroraCloneSource }
+  | { readonly kind: 'secondary'; readonly globalCluster: RdsGlobalCluster; readonly primaryRegion: string; readonly primaryInstances: RdsClusterInstance[]; readonly engineVersion: string };
+
+function memberRoleSettings(role: MemberRole, clusterIdentifier: string, props: AuroraGlobalDatabaseProps) {
+  switch (role.kind) {
+    case 'new':
+      // Only the cluster that creates the data takes credentials and the database name; RDS refuses them on a replica.
+      return {
+        globalClusterIdentifier: role.globalCluster.id,
+        engineVersion: role.globalCluster.engineVersion,
+        databaseName: props.databaseName ?? 'keycloak',
+        masterUsername: props.masterUsername ?? 'keycloak',
+        masterPasswordWo: props.masterPassword,
+        masterPasswordWoVersion: props.masterPasswordVersion ?? 1,
+        skipFinalSnapshot: props.skipFinalSnapshot ?? false,
+        finalSnapshotIdentifier: props.skipFinalSnapshot ? undefined : `${clusterIdentifier}-final`,
+      };
+    case 'clone':
+      // The clone's data, users and passwords are its source's; the global cluster, if any, is made from it.
+      return {
+        restoreToPointInTime: { sourceClusterIdentifier: role.source.clusterIdentifier, restoreType: 'copy-on-write', useLatestRestorableTime: true },
+        skipFinalSnapshot: props.skipFinalSnapshot ?? false,
+        finalSnapshotIdentifier: props.skipFinalSnapshot ? undefined : finalSnapshotIdentifier(clusterIdentifier, props.engineVersion),
+      };
+    case 'secondary':
+      return {
+        globalClusterIdentifier: role.globalCluster.id,
+        engineVersion: role.engineVersion,
+        sourceRegion: role.primaryRegion,
+        // A secondary holds a copy of the primary's data; the primary's final snapshot is the one that counts.
+        skipFinalSnapshot: true,
+        dependsOn: role.primaryInstances,
+      };
   }
 }
 
@@ -314,6 +392,8 @@ function validationRules(
     { failed: props.regions.length === 0, message: 'regions must hold at least the primary Region' },
     { failed: new Set(regionNames).size !== regionNames.length, message: `regions must not repeat a Region: ${regionNames.join(', ')}` },
     { failed: versionProblem !== undefined, message: `engineVersion ${props.engineVersion} ${versionProblem}` },
+    { failed: props.cloneOf !== undefined && !regionNames.includes(props.cloneOf.region), message: `cloneOf.region ${props.cloneOf?.region} must be one of the regions: the clone is made beside its source` },
+    { failed: props.cloneOf !== undefined && engineVersionProblem(props.cloneOf.engineVersion) !== undefined, message: `cloneOf.engineVersion ${props.cloneOf?.engineVersion} ${engineVersionProblem(props.cloneOf?.engineVersion ?? '')}` },
     { failed: classProblem !== undefined, message: `instanceClass ${instanceClass} ${classProblem}` },
     {
       failed: !Number.isInteger(instancesPerRegion) || instancesPerRegion < 1 || instancesPerRegion > 16,

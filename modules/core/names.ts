@@ -26,6 +26,14 @@ export function regionalClusterIdentifier(globalClusterIdentifier: string, regio
   return `${globalClusterIdentifier}-${region}`;
 }
 
+/**
+ * The final snapshot of a cloned cluster: named after the version it runs, so that the clone of the
+ * next upgrade but one, made under the same identifier, does not collide with this one's.
+ */
+export function finalSnapshotIdentifier(clusterIdentifier: string, engineVersion: string): string {
+  return `${clusterIdentifier}-final-${engineVersion.replace(/\./g, '-')}`;
+}
+
 /** The `ordinal`-th instance (1-based) of a regional cluster. */
 export function instanceIdentifier(clusterIdentifier: string, ordinal: number): string {
   return `${clusterIdentifier}-${ordinal}`;
