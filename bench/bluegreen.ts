@@ -7,6 +7,8 @@
  * `bench/bluegreen [scale] [tps] [runs] [--no-row-counts] [--insync-ms=N]`.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -14,6 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
 import { awsClients, realClock } from '../cli/aws';
 import { run } from '../cli/program';
+import { environments } from '../environments';
 import { postgresBinDir, startPostgres } from '../test/postgres-harness';
 import { NAME, Zone } from '../test/route53-zone';
 
@@ -42,6 +45,10 @@ function standInAccount(): void {
   mockClient(STSClient).on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:sts::${ACCOUNT}:assumed-role/bench/bench`, UserId: 'bench' });
 }
 const bin = postgresBinDir();
+
+/** prod with its green clone: the name moves to a green the configuration has. */
+const environmentsFile = join(mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-bench-')), 'environments.json');
+writeFileSync(environmentsFile, JSON.stringify(environments.map((env) => (env.name === 'prod' ? { ...env, blueGreen: { enabled: true, green: true } } : env))));
 
 async function sql<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
   const client = new Client({ connectionString: url });
@@ -76,7 +83,7 @@ async function once(runNumber: number) {
     // pgbench_history has no primary key; a full replica identity lets its rows replicate.
     await sql(blueUrl, 'ALTER TABLE pgbench_history REPLICA IDENTITY FULL');
     const [{ size }] = await sql<{ size: string }>(blueUrl, "SELECT pg_size_pretty(pg_database_size('bench')) AS size");
-    const env = { BLUEGREEN_BLUE_URL: blueUrl, BLUEGREEN_GREEN_URL: green.url('bench'), BLUEGREEN_REPLICATION_PASSWORD: 'bench-only', BLUEGREEN_PG_BINDIR: bin };
+    const env = { BLUEGREEN_BLUE_URL: blueUrl, BLUEGREEN_GREEN_URL: green.url('bench'), BLUEGREEN_REPLICATION_PASSWORD: 'bench-only', BLUEGREEN_PG_BINDIR: bin, KEYCLOAK_AURORA_DR_ENVIRONMENTS: environmentsFile };
 
     await step(env, 'prepare');
     const attachStart = Date.now();
