@@ -23,7 +23,7 @@ const API = {
     'SUPPORTED_MAJOR_VERSIONS', 'SitePeering', 'TASK_STATES', 'WRITER_MOVED_EVENT_IDS', 'WRITER_ZONE_LABEL', 'WriterDnsRecord', 'WriterFailoverHandler', 'addAuroraInstances',
     'addStateBackend', 'alarmOnFirstOccurrence', 'alarmTopic', 'assertProps', 'awsWrapperJdbcUrl', 'bundledFunction', 'cidrProblem', 'cidrsOverlap', 'closest',
     'cloudWorkspaceName', 'databaseNameProblem', 'databaseStackName', 'derivedIdentifierProblems', 'didYouMean', 'dnsNameProblem', 'drOrchestratorNames', 'drParameterNames',
-    'drStackName', 'editDistance', 'engineVersionProblem', 'environmentNameProblem', 'finalSnapshotIdentifier', 'formatCidr', 'globalInstanceClassProblem', 'greenClusterIdentifier',
+    'drStackName', 'editDistance', 'engineVersionProblem', 'environmentNameProblem', 'finalSnapshotIdentifier', 'formatCidr', 'globalClusterFromClone', 'globalInstanceClassProblem', 'greenClusterIdentifier',
     'greenGlobalClusterIdentifier', 'greenStackName', 'handlerPolicy', 'hostnameProblem', 'instanceHostPattern', 'instanceIdentifier', 'keycloakCrDatabaseSpec',
     'keycloakJdbcUrl', 'logicalReplicationParameters', 'masterUsernameProblem', 'memberClusterParameters', 'memberParameterGroups', 'normalizeDnsName',
     'orchestratorDefinition', 'overlappingPairs', 'parameterGroupFamily', 'parseCidr', 'parseEngineVersion', 'partitionOf', 'pinRecordName', 'projectTags',

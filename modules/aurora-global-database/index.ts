@@ -262,6 +262,7 @@ export class AuroraGlobalDatabase extends Construct {
       const { provider } = placement;
       const { kmsKey, clusterParameterGroup, instanceParameterGroup } = this.regionalResources[index];
       const isClone = role.kind === 'clone';
+      const groups = isClone ? creationGroups : { clusterParameterGroup, instanceParameterGroup };
       const cluster = new RdsCluster(scope, 'cluster', {
         provider,
         clusterIdentifier,
@@ -269,7 +270,7 @@ export class AuroraGlobalDatabase extends Construct {
         ...memberRoleSettings(role, clusterIdentifier, props),
         dbSubnetGroupName: placement.dbSubnetGroupName,
         vpcSecurityGroupIds: placement.securityGroupIds,
-        dbClusterParameterGroupName: (isClone ? creationGroups : this.regionalResources[index]).clusterParameterGroup.name,
+        dbClusterParameterGroupName: groups.clusterParameterGroup.name,
         storageEncrypted: true,
         kmsKeyId: kmsKey.arn,
         deletionProtection,
@@ -289,7 +290,7 @@ export class AuroraGlobalDatabase extends Construct {
         instanceClass,
         availabilityZones: placement.availabilityZones,
         dbSubnetGroupName: placement.dbSubnetGroupName,
-        dbParameterGroupName: (isClone ? creationGroups : this.regionalResources[index]).instanceParameterGroup.name,
+        dbParameterGroupName: groups.instanceParameterGroup.name,
         kmsKeyArn: kmsKey.arn,
         performanceInsightsRetentionDays: props.performanceInsightsRetentionDays ?? 7,
         tags,
@@ -302,16 +303,7 @@ export class AuroraGlobalDatabase extends Construct {
     if (cloneOf) {
       primary = member(primaryIndex, { kind: 'clone', source: cloneOf });
       if (cloneOf.global) {
-        this.globalCluster = new RdsGlobalCluster(this, 'global', {
-          provider: primaryPlacement.provider,
-          globalClusterIdentifier: props.globalClusterIdentifier,
-          sourceDbClusterIdentifier: primary.cluster.arn,
-          // Destroying the global cluster must not silently detach its members first: it fails while they exist.
-          forceDestroy: false,
-          deletionProtection,
-          // Engine and version come from the clone; upgrades change them outside Terraform.
-          lifecycle: { ignoreChanges: ['engine_version'] },
-        });
+        this.globalCluster = globalClusterFromClone(this, primaryPlacement.provider, props.globalClusterIdentifier, primary.cluster, deletionProtection);
       }
     } else {
       this.globalCluster = new RdsGlobalCluster(this, 'global', {
@@ -333,6 +325,22 @@ export class AuroraGlobalDatabase extends Construct {
       return [member(index, { kind: 'secondary', globalCluster, primaryRegion: primaryPlacement.region, primaryInstances: primary.instances, engineVersion: cloneOf ? props.engineVersion : globalCluster.engineVersion })];
     });
   }
+}
+
+/**
+ * A global cluster made from an existing cluster (a blue/green clone), with the id `global` in
+ * `scope`: its engine and version come from the clone, and upgrades change them outside Terraform.
+ */
+export function globalClusterFromClone(scope: Construct, provider: AwsProvider, globalClusterIdentifier: string, clone: RdsCluster, deletionProtection: boolean): RdsGlobalCluster {
+  return new RdsGlobalCluster(scope, 'global', {
+    provider,
+    globalClusterIdentifier,
+    sourceDbClusterIdentifier: clone.arn,
+    // Destroying the global cluster must not silently detach its members first: it fails while they exist.
+    forceDestroy: false,
+    deletionProtection,
+    lifecycle: { ignoreChanges: ['engine_version'] },
+  });
 }
 
 /** How a member cluster comes to hold the data: made new (the primary), cloned, or replicated from the primary. */

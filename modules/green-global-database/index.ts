@@ -1,9 +1,9 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { RdsCluster } from '@cdktf/provider-aws/lib/rds-cluster';
 import type { RdsClusterInstance } from '@cdktf/provider-aws/lib/rds-cluster-instance';
-import { RdsGlobalCluster } from '@cdktf/provider-aws/lib/rds-global-cluster';
+import type { RdsGlobalCluster } from '@cdktf/provider-aws/lib/rds-global-cluster';
 import { Construct } from 'constructs';
-import { MEMBER_CLUSTER_IGNORED_CHANGES } from '../aurora-global-database';
+import { MEMBER_CLUSTER_IGNORED_CHANGES, globalClusterFromClone } from '../aurora-global-database';
 import { addAuroraInstances } from '../aurora-instances';
 import { assertProps, engineVersionProblem, rdsIdentifierProblem } from '../core';
 
@@ -73,16 +73,7 @@ export class GreenGlobalDatabase extends Construct {
     ]);
     const deletionProtection = props.deletionProtection ?? true;
     const tags = props.tags ?? {};
-    this.globalCluster = new RdsGlobalCluster(this, 'global', {
-      provider: props.provider,
-      globalClusterIdentifier: props.globalClusterIdentifier,
-      sourceDbClusterIdentifier: props.primary.arn,
-      // Destroying the global cluster must not silently detach its members first: it fails while they exist.
-      forceDestroy: false,
-      deletionProtection,
-      // Engine and version come from the source cluster; upgrades change them outside Terraform.
-      lifecycle: { ignoreChanges: ['engine_version'] },
-    });
+    this.globalCluster = globalClusterFromClone(this, props.provider, props.globalClusterIdentifier, props.primary, deletionProtection);
     this.globalWriterEndpoint = this.globalCluster.endpoint;
     this.secondaries = props.secondaries.map((placement) => {
       const member = new Construct(this, placement.region);
