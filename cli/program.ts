@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AwsClients, Clock } from './aws';
-import { abort, attach, attachClone, blueGreenNames, check, cutover, endRollback, lag, prepare, reachedInstances, rollback } from './bluegreen/steps';
+import { isLsn } from './bluegreen/clone-start';
+import { abort, attach, attachClone, blueGreenNames, check, cutover, endRollback, lag, prepare, reachedInstances, recordCloneStart, recordedCloneStartOnGreen, rollback } from './bluegreen/steps';
 import type { BlueGreenContext, CutoverOptions } from './bluegreen/steps';
 import { CliError, ExitCode, refuse } from './errors';
 import type { Io } from './output';
@@ -159,9 +160,26 @@ export async function run(argv: readonly string[], runtime: Runtime): Promise<nu
     .action(async (options: { forClone?: boolean }) => prepare(context({}), { forClone: Boolean(options.forClone) }));
   bluegreen.command('attach').description('on green: a copy of blue at a slot\'s snapshot, and a subscription from there')
     .option('--clone', 'green is a clone of blue (Aurora copy-on-write): subscribe from the clone\'s start LSN instead of copying')
-    .option('--clone-lsn <lsn>', 'the LSN the clone is consistent at (default: aurora_volume_logical_start_lsn() on green)')
+    .option('--clone-lsn <lsn>', 'the LSN the clone is consistent at (default: what upgrade-clone recorded on green, else aurora_volume_logical_start_lsn() on green)', (value: string) => {
+      if (!isLsn(value)) throw new InvalidArgumentError('is not an LSN (two hexadecimal numbers around a slash, as 16/B374D848)');
+      return value;
+    })
     .action(async (options: { clone?: boolean; cloneLsn?: string }) =>
       options.clone || options.cloneLsn ? attachClone(context({}), { cloneLsn: options.cloneLsn }) : attach(context({})));
+  bluegreen.command('upgrade-clone').description('before attach --clone: record where the clone starts, then upgrade it in place to the version the configuration gives the copy, and wait')
+    .requiredOption('--environment <name>', 'the environment whose copy (green, or blue made from green) is upgraded')
+    .option('--timeout <minutes>', 'stop waiting after this long (the upgrade goes on in AWS; run again to keep waiting)', positive('minutes'), 120)
+    .option('--poll <seconds>', 'seconds between looks', positive('seconds'), 30)
+    .action(async (options: { environment: string; timeout: number; poll: number }) => {
+      const operated = await operatedEnvironment(options.environment);
+      const stepContext = context({});
+      const [{ upgradeClone }, { reachedSlotsProblem }] = await Promise.all([import('./commands/upgrade-clone'), import('./commands/writer-dns')]);
+      await upgradeClone(operated, deps, io, { timeoutMs: options.timeout * 60_000, pollMs: options.poll * 1000 }, {
+        urlsProblem: async () => reachedSlotsProblem(operated, await reachedInstances(stepContext)),
+        record: () => recordCloneStart(stepContext),
+        recorded: () => recordedCloneStartOnGreen(stepContext),
+      });
+    });
   bluegreen.command('lag').description('bytes behind, and time since green last confirmed').addOption(json)
     .action(async (options: { json?: boolean }) => void (await lag(context(options))));
   type SwitchFlags = { terminate?: boolean; timeout: number; json?: boolean; rowCounts: boolean; maxLagBytes: number; maxTransactionSeconds: number; environment?: string };

@@ -20,8 +20,8 @@ import { EnvironmentInput, environments } from '../environments';
 import { reconcile } from '../functions/writer-dns/reconcile';
 import { NAME, ZONE_ID, Zone } from './route53-zone';
 import { ACCOUNT, configFor } from './writer-dns-fixtures';
-import { FIXES, KEYCLOAK_LIKE_SCHEMA, Writer, missingOn, rowsOf } from './bluegreen-writer';
-import { PostgresServer, clonePostgres, postgresBinDir, startPostgres } from './postgres-harness';
+import { Writer, missingOn, rowsOf, startKeycloakLike } from './bluegreen-writer';
+import { PostgresServer, clonePostgres, postgresBinDir } from './postgres-harness';
 
 const prod = environments.find((env) => env.name === 'prod')!;
 type BlueGreenInput = NonNullable<EnvironmentInput['blueGreen']>;
@@ -200,14 +200,10 @@ describe('the next upgrade from a live green on real PostgreSQL 15: blue cloned 
   };
 
   beforeAll(async () => {
-    greenSlot = await startPostgres({ logical: true });
+    ({ server: greenSlot, writer: onGreen } = await startKeycloakLike('on-green'));
     await playAuroraInstance(greenSlot, 'keycloak-prod-eu-west-1-green-1');
-    await query(greenSlot.url(), 'CREATE DATABASE keycloak');
-    await query(greenSlot.url('keycloak'), `${KEYCLOAK_LIKE_SCHEMA}${FIXES}`);
     // Until the clone exists, the copy's URL is only a placeholder: prepare works on the side the writes move from.
     env = { BLUEGREEN_BLUE_URL: greenSlot.url('keycloak'), BLUEGREEN_GREEN_URL: greenSlot.url('keycloak'), BLUEGREEN_REPLICATION_PASSWORD: 'replication-test-only', BLUEGREEN_PG_BINDIR: postgresBinDir() };
-    onGreen = new Writer(greenSlot.url('keycloak'), { name: 'on-green' });
-    onGreen.start();
     zone.mock();
     zone.cname(NAME, GREEN_GLOBAL_ENDPOINT);
     givenBothGlobalDatabases();

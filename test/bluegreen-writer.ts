@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { PostgresServer, startPostgres } from './postgres-harness';
 
 /**
  * Enum, a second schema, uuid and varchar keys, composite keys, two levels of ON DELETE CASCADE,
@@ -205,4 +206,14 @@ export async function missingOn(url: string, writers: readonly Writer[]): Promis
     for (const [id, lastSeen] of writer.sessions) if ((sessions.get(id) ?? -1) < lastSeen) missing.push(`session ${id} lastSeen ${lastSeen}`);
   }
   return missing;
+}
+
+/** A server that can publish, with a `keycloak` database of the schema as fixed for replication, and a writer writing to it. */
+export async function startKeycloakLike(writerName?: string): Promise<{ server: PostgresServer; writer: Writer }> {
+  const server = await startPostgres({ logical: true });
+  await rowsOf(server.url(), 'CREATE DATABASE keycloak');
+  await rowsOf(server.url('keycloak'), `${KEYCLOAK_LIKE_SCHEMA}${FIXES}`);
+  const writer = new Writer(server.url('keycloak'), { name: writerName });
+  writer.start();
+  return { server, writer };
 }

@@ -15,7 +15,7 @@ import { STEP_LOCK_CLASS, lockKey } from '../cli/bluegreen/copy';
 import { ExitCode } from '../cli/errors';
 import { run } from '../cli/program';
 import { environments } from '../environments';
-import { FIXES, GATE, KEYCLOAK_LIKE_SCHEMA, Writer, missingOn } from './bluegreen-writer';
+import { FIXES, GATE, KEYCLOAK_LIKE_SCHEMA, Writer, missingOn, startKeycloakLike } from './bluegreen-writer';
 import { PostgresServer, clonePostgres, freePort, postgresBinDir, startPostgres } from './postgres-harness';
 
 const root = join(__dirname, '..');
@@ -565,12 +565,8 @@ describe('bluegreen with green cloned from blue (the Aurora clone path) on real 
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    blue = await startPostgres({ logical: true });
-    await query(blue.url(), 'CREATE DATABASE keycloak');
-    await query(blue.url('keycloak'), `${KEYCLOAK_LIKE_SCHEMA}${FIXES}`);
+    ({ server: blue, writer } = await startKeycloakLike());
     env = { BLUEGREEN_BLUE_URL: blue.url('keycloak'), BLUEGREEN_REPLICATION_PASSWORD: PASSWORD, BLUEGREEN_PG_BINDIR: postgresBinDir() };
-    writer = new Writer(blue.url('keycloak'));
-    writer.start();
   }, 60_000);
 
   afterAll(async () => {
@@ -584,6 +580,8 @@ describe('bluegreen with green cloned from blue (the Aurora clone path) on real 
     await writer.acknowledge(10);
     const clone = await clonePostgres(blue);
     green = clone.server;
+    // An Aurora clone also copies blue's slot (pg_basebackup copies none): left there, it would keep green's WAL for nobody.
+    await query(green.url('keycloak'), "SELECT pg_create_logical_replication_slot('keycloak_bluegreen', 'pgoutput')");
     const withGreen = { ...env, BLUEGREEN_GREEN_URL: green.url('keycloak') };
 
     const noLsn = await bluegreenIn(withGreen, ['attach', '--clone']);
@@ -595,6 +593,7 @@ describe('bluegreen with green cloned from blue (the Aurora clone path) on real 
     const attached = await bluegreenIn(withGreen, ['attach', '--clone-lsn', clone.consistentLsn]);
     expect(attached).toMatchObject({ code: ExitCode.ok, out: expect.stringMatching(/attached the clone/) });
     expect(await query(green.url('keycloak'), 'SELECT pubname FROM pg_publication')).toEqual([]);
+    expect(await query(green.url('keycloak'), 'SELECT slot_name FROM pg_replication_slots')).toEqual([]);
     await writer.acknowledge(10);
 
     const cut = await bluegreenIn(withGreen, ['cutover', '--terminate', '--no-row-counts', '--json']);

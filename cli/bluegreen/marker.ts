@@ -48,3 +48,18 @@ export function rolledBackAt(comment: string | null | undefined, name: string): 
   const prefix = `${PREFIX} ${name}: rolled back to blue at `;
   return comment?.startsWith(prefix) ? comment.slice(prefix.length) : undefined;
 }
+
+/**
+ * What green's database comment says between `upgrade-clone` reading where the clone starts and
+ * `attach --clone` subscribing from there: the in-place upgrade rewrites the cluster, after which
+ * Aurora no longer says where the clone began. Green holds it, so it goes with the clone it describes.
+ */
+export function formatCloneStart(name: string, lsn: string): string {
+  return `${PREFIX} ${name}: a clone of blue that starts after ${lsn}`;
+}
+
+/** The start recorded by formatCloneStart for run `name`, or undefined. */
+export function recordedCloneStart(comment: string | null | undefined, name: string): string | undefined {
+  const prefix = `${PREFIX} ${name}: a clone of blue that starts after `;
+  return comment?.startsWith(prefix) ? comment.slice(prefix.length) : undefined;
+}

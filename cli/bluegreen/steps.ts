@@ -12,7 +12,8 @@ import {
 } from './catalog';
 import { STEP_LOCK_CLASS, copyBlueIntoGreen, copyLockHolders, lockKey } from './copy';
 import { Sql, Target, connect, databaseOf, scalar, sqlStateOf, withDatabase, withDatabaseName } from './database';
-import { Marker, formatMarker, formatRolledBack, parseMarker, rollbackWindowOpen, rolledBackAt } from './marker';
+import { cloneStart } from './clone-start';
+import { Marker, formatCloneStart, formatMarker, formatRolledBack, parseMarker, recordedCloneStart, rollbackWindowOpen, rolledBackAt } from './marker';
 import { sequenceTarget } from './sequences';
 
 /** Names of what the runner creates. Slots and roles are shared by a server's databases, so each run needs its own. */
@@ -401,11 +402,70 @@ async function endOrphanedCopies(context: BlueGreenContext, admin: Sql, green: S
   context.io.err(`ended ${onGreen.length} copy session(s) on green and ${onBlue.length} dump session(s) on blue left by an earlier run`);
 }
 
+/** The major version a server runs. */
+const majorVersionOf = async (sql: Sql) => Number(await scalar<string>(sql, `SELECT current_setting('server_version_num')::int / 10000`));
+
+const readAuroraCloneStart = (green: Sql) => scalar<string>(green, 'SELECT aurora_volume_logical_start_lsn()::text').catch(() => {
+  throw refuse('green has no aurora_volume_logical_start_lsn(); give the LSN the clone is consistent at with --clone-lsn');
+});
+
+/**
+ * Drops what a clone copied from blue: blue's publication and (an Aurora clone copies slots too) blue's
+ * slot. Green must not publish as blue does, and a copied slot would keep green's WAL for nobody and
+ * stop an in-place major upgrade. Blue's own slot and publication are untouched: they are blue's server's.
+ */
+async function dropCloneRelics(context: BlueGreenContext, green: Sql): Promise<void> {
+  await green.query(`DROP PUBLICATION IF EXISTS ${green.escapeIdentifier(context.names.publication)}`);
+  await dropSlot(context, green, databaseOf(context.greenUrl));
+}
+
+/**
+ * `upgrade-clone`'s part on the databases, before green's in-place upgrade: reads where the clone
+ * starts while Aurora can still say it, records it in green's database comment (the upgrade keeps
+ * it), and drops what the clone copied, so that the upgrade's own checks find no replication slot.
+ * Refuses an attached green and any other slot on green's server. Returns the start; repeatable,
+ * and once green is upgraded a re-run returns the recorded start without reading again.
+ */
+export async function recordCloneStart(context: BlueGreenContext): Promise<string> {
+  const { names } = context;
+  return step(context, async (admin, database) => {
+    refuseIfCutOver(await blueDatabaseState(admin, database, names), 'upgrade-clone');
+    if (!(await slotOn(admin, names.slot, database))) throw refuse(`blue has no slot ${names.slot}: run "prepare --for-clone" before cloning green`);
+    return withDatabase(targets(context).green, async (green) => {
+      if (await subscriptionOn(green, names.subscription)) {
+        throw refuse(`green is attached already (subscription ${names.subscription}): an upgrade now would stop its replication; upgrade a clone before "attach --clone"`);
+      }
+      const greenDatabase = databaseOf(context.greenUrl);
+      const recorded = recordedCloneStart((await databaseState(green, 'green', greenDatabase)).comment, names.publication);
+      const start = cloneStart({ recorded, blueMajor: await majorVersionOf(admin), greenMajor: await majorVersionOf(green) });
+      const lsn = start.from === 'aurora' ? await readAuroraCloneStart(green) : start.lsn;
+      if (start.from === 'aurora') await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(greenDatabase)} IS ${green.escapeLiteral(formatCloneStart(names.publication, lsn))}`);
+      await dropCloneRelics(context, green);
+      const slots = (await green.query(`SELECT slot_name, database FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY slot_name`)).rows;
+      if (slots.length > 0) {
+        throw refuse(`green's server has logical replication slots, which stop an in-place major upgrade: ${slots.map((slot: { slot_name: string; database: string | null }) => `${slot.slot_name} (database ${slot.database})`).join(', ')}. ` +
+          `If the clone copied them from blue, drop them on green (SELECT pg_drop_replication_slot('<name>') in their database; blue's own stay); the clone's start ${lsn} is recorded`);
+      }
+      return lsn;
+    });
+  });
+}
+
+/** The start `recordCloneStart` recorded in green's database comment, and whether green is attached (which clears it): what `upgrade-clone` checks once green is upgraded. */
+export async function recordedCloneStartOnGreen(context: BlueGreenContext): Promise<{ start?: string; attached: boolean }> {
+  return withDatabase(targets(context).green, async (green) => ({
+    start: recordedCloneStart((await databaseState(green, 'green', databaseOf(context.greenUrl))).comment, context.names.publication),
+    attached: (await subscriptionOn(green, context.names.subscription)) !== undefined,
+  }));
+}
+
 /**
  * `attach` on a green that is a clone of blue (Aurora's copy-on-write clone, or any physical copy):
  * drop what the clone copied, create the subscription disabled with no initial copy and no new slot,
  * advance its origin to the LSN the clone holds everything up to, and enable it. The LSN is
- * `cloneLsn`, or Aurora's `aurora_volume_logical_start_lsn()` on green.
+ * `cloneLsn`, else the start `upgrade-clone` recorded on green, else Aurora's
+ * `aurora_volume_logical_start_lsn()` on green while green runs blue's major version (see cloneStart).
+ * The record goes in the transaction that creates the subscription: a later clone of green never inherits it.
  */
 export async function attachClone(context: BlueGreenContext, options: { cloneLsn?: string }): Promise<void> {
   const { names } = context;
@@ -416,17 +476,20 @@ export async function attachClone(context: BlueGreenContext, options: { cloneLsn
     await withDatabase(targets(context).green, async (green) => {
       const subscription = green.escapeIdentifier(names.subscription);
       if (!(await subscriptionOn(green, names.subscription))) {
-        const cloneLsn = options.cloneLsn ?? (await scalar<string>(green, 'SELECT aurora_volume_logical_start_lsn()').catch(() => {
-          throw refuse('green has no aurora_volume_logical_start_lsn(); give the LSN the clone is consistent at with --clone-lsn');
-        }));
-        // The clone copied blue's publication (and, on Aurora, any subscriptions): green must not publish or subscribe as blue did.
-        await green.query(`DROP PUBLICATION IF EXISTS ${green.escapeIdentifier(names.publication)}`);
+        const greenDatabase = databaseOf(context.greenUrl);
+        const recorded = recordedCloneStart((await databaseState(green, 'green', greenDatabase)).comment, names.publication);
+        const start = cloneStart({ given: options.cloneLsn, recorded, blueMajor: await majorVersionOf(admin), greenMajor: await majorVersionOf(green) });
+        const cloneLsn = start.from === 'aurora' ? await readAuroraCloneStart(green) : start.lsn;
+        await dropCloneRelics(context, green);
         await green.query('BEGIN');
         await green.query(QUIET_SECRETS);
         await green.query(createSubscriptionSql(context, green, false));
         await advanceOrigin(green, names.subscription, cloneLsn);
+        // Green's comment becomes blue's again (what the clone copied).
+        const { comment } = await databaseState(admin, 'blue', database);
+        if (recorded !== undefined) await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(greenDatabase)} IS ${comment === null ? 'NULL' : green.escapeLiteral(comment)}`);
         await green.query('COMMIT');
-        context.io.err(`green's subscription starts after ${cloneLsn}`);
+        context.io.err(`green's subscription starts after ${cloneLsn}${start.from === 'recorded' ? ' (recorded on green before its upgrade)' : ''}`);
       }
       await green.query(`ALTER SUBSCRIPTION ${subscription} ENABLE`);
     });
