@@ -45,7 +45,8 @@ export interface CloneUpgrade {
 export function cloneUpgradeOf(env: EnvironmentConfig): CloneUpgrade {
   const slot = upgradeTargetSlot(env);
   if (!slot) {
-    throw refuse(`${env.name} has no copy of the live database to upgrade (blueGreen.live is '${env.blueGreen.live}'; the copy is green with greenClusters: 'kept', or blue with blueSource: 'green'); nothing was changed`);
+    throw refuse(`${env.name} has no copy of the live database to upgrade (blueGreen.live is '${env.blueGreen.live}'; the copy is green, with greenClusters: 'kept', while blue is live, ` +
+      `and blue made from green, blueSource: 'green', while green is live); nothing was changed`);
   }
   if (slotIsGlobal(env, slot)) {
     throw refuse(`${env.name}'s ${slot} is a global database already (blueGreen.${slot}Global): upgrade the clone before making it global, which keeps the upgrade to one cluster; ` +
