@@ -12,7 +12,7 @@ import {
 } from './catalog';
 import { STEP_LOCK_CLASS, copyBlueIntoGreen, copyLockHolders, lockKey } from './copy';
 import { Sql, Target, connect, databaseOf, scalar, sqlStateOf, withDatabase, withDatabaseName } from './database';
-import { cloneStart } from './clone-start';
+import { CloneStart, cloneStart } from './clone-start';
 import { Marker, formatCloneStart, formatMarker, formatRolledBack, parseMarker, recordedCloneStart, rollbackWindowOpen, rolledBackAt } from './marker';
 import { sequenceTarget } from './sequences';
 
@@ -405,9 +405,21 @@ async function endOrphanedCopies(context: BlueGreenContext, admin: Sql, green: S
 /** The major version a server runs. */
 const majorVersionOf = async (sql: Sql) => Number(await scalar<string>(sql, `SELECT current_setting('server_version_num')::int / 10000`));
 
-const readAuroraCloneStart = (green: Sql) => scalar<string>(green, 'SELECT aurora_volume_logical_start_lsn()::text').catch(() => {
-  throw refuse('green has no aurora_volume_logical_start_lsn(); give the LSN the clone is consistent at with --clone-lsn');
-});
+/** The start `recordCloneStart` left in green's database comment, if any. */
+const recordedStartOn = async (context: BlueGreenContext, green: Sql) =>
+  recordedCloneStart((await databaseState(green, 'green', databaseOf(context.greenUrl))).comment, context.names.publication);
+
+/** Where green's clone starts (see cloneStart), with what green had recorded. */
+async function resolveCloneStart(context: BlueGreenContext, admin: Sql, green: Sql, given?: string): Promise<{ lsn: string; from: CloneStart['from']; recorded?: string }> {
+  const recorded = await recordedStartOn(context, green);
+  const start = cloneStart({ given, recorded, blueMajor: await majorVersionOf(admin), greenMajor: await majorVersionOf(green) });
+  const lsn = start.from === 'aurora'
+    ? await scalar<string>(green, 'SELECT aurora_volume_logical_start_lsn()::text').catch(() => {
+      throw refuse('green has no aurora_volume_logical_start_lsn(); give the LSN the clone is consistent at with --clone-lsn');
+    })
+    : start.lsn;
+  return { lsn, from: start.from, recorded };
+}
 
 /**
  * Drops what a clone copied from blue: blue's publication and (an Aurora clone copies slots too) blue's
@@ -435,11 +447,8 @@ export async function recordCloneStart(context: BlueGreenContext): Promise<strin
       if (await subscriptionOn(green, names.subscription)) {
         throw refuse(`green is attached already (subscription ${names.subscription}): an upgrade now would stop its replication; upgrade a clone before "attach --clone"`);
       }
-      const greenDatabase = databaseOf(context.greenUrl);
-      const recorded = recordedCloneStart((await databaseState(green, 'green', greenDatabase)).comment, names.publication);
-      const start = cloneStart({ recorded, blueMajor: await majorVersionOf(admin), greenMajor: await majorVersionOf(green) });
-      const lsn = start.from === 'aurora' ? await readAuroraCloneStart(green) : start.lsn;
-      if (start.from === 'aurora') await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(greenDatabase)} IS ${green.escapeLiteral(formatCloneStart(names.publication, lsn))}`);
+      const { lsn, from } = await resolveCloneStart(context, admin, green);
+      if (from === 'aurora') await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(databaseOf(context.greenUrl))} IS ${green.escapeLiteral(formatCloneStart(names.publication, lsn))}`);
       await dropCloneRelics(context, green);
       const slots = (await green.query(`SELECT slot_name, database FROM pg_replication_slots WHERE slot_type = 'logical' ORDER BY slot_name`)).rows;
       if (slots.length > 0) {
@@ -454,7 +463,7 @@ export async function recordCloneStart(context: BlueGreenContext): Promise<strin
 /** The start `recordCloneStart` recorded in green's database comment, and whether green is attached (which clears it): what `upgrade-clone` checks once green is upgraded. */
 export async function recordedCloneStartOnGreen(context: BlueGreenContext): Promise<{ start?: string; attached: boolean }> {
   return withDatabase(targets(context).green, async (green) => ({
-    start: recordedCloneStart((await databaseState(green, 'green', databaseOf(context.greenUrl))).comment, context.names.publication),
+    start: await recordedStartOn(context, green),
     attached: (await subscriptionOn(green, context.names.subscription)) !== undefined,
   }));
 }
@@ -476,10 +485,7 @@ export async function attachClone(context: BlueGreenContext, options: { cloneLsn
     await withDatabase(targets(context).green, async (green) => {
       const subscription = green.escapeIdentifier(names.subscription);
       if (!(await subscriptionOn(green, names.subscription))) {
-        const greenDatabase = databaseOf(context.greenUrl);
-        const recorded = recordedCloneStart((await databaseState(green, 'green', greenDatabase)).comment, names.publication);
-        const start = cloneStart({ given: options.cloneLsn, recorded, blueMajor: await majorVersionOf(admin), greenMajor: await majorVersionOf(green) });
-        const cloneLsn = start.from === 'aurora' ? await readAuroraCloneStart(green) : start.lsn;
+        const { lsn: cloneLsn, from, recorded } = await resolveCloneStart(context, admin, green, options.cloneLsn);
         await dropCloneRelics(context, green);
         await green.query('BEGIN');
         await green.query(QUIET_SECRETS);
@@ -487,9 +493,9 @@ export async function attachClone(context: BlueGreenContext, options: { cloneLsn
         await advanceOrigin(green, names.subscription, cloneLsn);
         // Green's comment becomes blue's again (what the clone copied).
         const { comment } = await databaseState(admin, 'blue', database);
-        if (recorded !== undefined) await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(greenDatabase)} IS ${comment === null ? 'NULL' : green.escapeLiteral(comment)}`);
+        if (recorded !== undefined) await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(databaseOf(context.greenUrl))} IS ${comment === null ? 'NULL' : green.escapeLiteral(comment)}`);
         await green.query('COMMIT');
-        context.io.err(`green's subscription starts after ${cloneLsn}${start.from === 'recorded' ? ' (recorded on green before its upgrade)' : ''}`);
+        context.io.err(`green's subscription starts after ${cloneLsn}${from === 'recorded' ? ' (recorded on green before its upgrade)' : ''}`);
       }
       await green.query(`ALTER SUBSCRIPTION ${subscription} ENABLE`);
     });
