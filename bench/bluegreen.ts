@@ -7,8 +7,6 @@
  * `bench/bluegreen [scale] [tps] [runs] [--no-row-counts] [--insync-ms=N]`.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -16,8 +14,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Client } from 'pg';
 import { awsClients, realClock } from '../cli/aws';
 import { run } from '../cli/program';
-import { environments } from '../environments';
 import { postgresBinDir, startPostgres } from '../test/postgres-harness';
+import { prodEnvironmentsFile } from '../test/prod-blue-green';
 import { NAME, Zone } from '../test/route53-zone';
 
 const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
@@ -47,8 +45,7 @@ function standInAccount(): void {
 const bin = postgresBinDir();
 
 /** prod with its green clone: the name moves to a green the configuration has. */
-const environmentsFile = join(mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-bench-')), 'environments.json');
-writeFileSync(environmentsFile, JSON.stringify(environments.map((env) => (env.name === 'prod' ? { ...env, blueGreen: { enabled: true, green: true } } : env))));
+const environmentsFile = prodEnvironmentsFile({ enabled: true, green: true });
 
 async function sql<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
   const client = new Client({ connectionString: url });

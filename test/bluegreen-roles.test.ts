@@ -4,9 +4,6 @@
  * back on green's writer (unpinned), and a rollback whose name the configuration no longer matches
  * is refused before anything moves.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, RDSClient } from '@aws-sdk/client-rds';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
@@ -16,17 +13,15 @@ import { ExitCode } from '../cli/errors';
 import { run } from '../cli/program';
 import { nameStepProblem, pointNameAtLive, pointNameAtTarget, reachedSlotsProblem } from '../cli/commands/writer-dns';
 import { loadEnvironment } from '../cli/environment';
-import { EnvironmentInput, environments } from '../environments';
+import { environments } from '../environments';
 import { reconcile } from '../functions/writer-dns/reconcile';
 import { NAME, ZONE_ID, Zone } from './route53-zone';
 import { ACCOUNT, configFor } from './writer-dns-fixtures';
 import { Writer, missingOn, rowsOf, startKeycloakLike } from './bluegreen-writer';
 import { PostgresServer, clonePostgres, postgresBinDir } from './postgres-harness';
+import { BlueGreenInput, prodEnvironmentsFile, prodWith as withBlueGreen } from './prod-blue-green';
 
 const prod = environments.find((env) => env.name === 'prod')!;
-type BlueGreenInput = NonNullable<EnvironmentInput['blueGreen']>;
-const inputsWith = (blueGreen: BlueGreenInput) => environments.map((env) => (env === prod ? { ...prod, blueGreen } : env));
-const withBlueGreen = (blueGreen: BlueGreenInput) => loadEnvironment('prod', inputsWith(blueGreen));
 /** Upgrade 2: green (16) is live, blue made again from it is global and caught up. */
 const NEXT_UPGRADE: BlueGreenInput = { enabled: true, green: true, greenGlobal: true, greenEngineVersion: '16.6', live: 'green', blueSource: 'green', blueGlobal: true };
 /** The same once live was changed to blue: what an operator must not do while the rollback window is open. */
@@ -180,14 +175,8 @@ describe('the next upgrade from a live green on real PostgreSQL 15: blue cloned 
   let blueSlot: PostgresServer | undefined;
   let onGreen: Writer;
   const zone = new Zone();
-  const files = mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-roles-'));
-  const environmentsFile = (name: string, blueGreen: BlueGreenInput) => {
-    const file = join(files, `${name}.json`);
-    writeFileSync(file, JSON.stringify(inputsWith(blueGreen)));
-    return file;
-  };
-  const nextUpgradeFile = environmentsFile('next-upgrade', NEXT_UPGRADE);
-  const liveChangedFile = environmentsFile('live-changed', LIVE_CHANGED);
+  const nextUpgradeFile = prodEnvironmentsFile(NEXT_UPGRADE);
+  const liveChangedFile = prodEnvironmentsFile(LIVE_CHANGED);
   /** The roles, not the slots: BLUEGREEN_BLUE_URL is the database the writes move from (green's), BLUEGREEN_GREEN_URL the copy (blue's). */
   let env: Record<string, string>;
   const bluegreen = async (file: string, ...args: string[]) => {

@@ -6,26 +6,17 @@
  * acknowledged write lost or applied twice. RDS is aws-sdk-client-mock; the clone is pg_basebackup
  * (its manifest's end LSN is what Aurora's function answers), and the upgrade itself is RDS's.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DBCluster, DescribeDBClusterParameterGroupsCommand, DescribeDBClustersCommand, DescribeDBParameterGroupsCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { awsClients, realClock } from '../cli/aws';
 import { ExitCode } from '../cli/errors';
 import { run } from '../cli/program';
-import { environments } from '../environments';
 import { Writer, missingOn, rowsOf as query, startKeycloakLike } from './bluegreen-writer';
 import { PostgresServer, clonePostgres, postgresBinDir } from './postgres-harness';
+import { prodEnvironmentsFile } from './prod-blue-green';
 
 const GREEN = 'keycloak-prod-eu-west-1-green';
 const GREEN_GROUP = `${GREEN}-2026120112000000000000000a`;
-/** prod (16.6) with green cloned from blue, to run 17.6. */
-function environmentsFile(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-upgrade-clone-')), 'environments.json');
-  writeFileSync(file, JSON.stringify(environments.map((env) => (env.name === 'prod' ? { ...env, blueGreen: { enabled: true, green: true, greenEngineVersion: '17.6' } } : env))));
-  return file;
-}
 
 /** What Aurora answers on an instance: its identifier, and where its volume's logical stream starts. */
 const playAurora = (server: PostgresServer, instance: string, startLsn?: string) => Promise.all([
@@ -58,7 +49,8 @@ describe('bluegreen upgrade-clone on real PostgreSQL 15: the start recorded befo
   let blue: PostgresServer;
   let green: PostgresServer | undefined;
   let writer: Writer;
-  const file = environmentsFile();
+  /** prod (16.6) with green cloned from blue, to run 17.6. */
+  const file = prodEnvironmentsFile({ enabled: true, green: true, greenEngineVersion: '17.6' });
   let env: Record<string, string>;
   const bluegreen = async (...args: string[]) => {
     const out: string[] = [];

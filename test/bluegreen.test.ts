@@ -1,6 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { DescribeDBClustersCommand, DescribeGlobalClustersCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -14,9 +12,9 @@ import { awsClients, realClock } from '../cli/aws';
 import { STEP_LOCK_CLASS, lockKey } from '../cli/bluegreen/copy';
 import { ExitCode } from '../cli/errors';
 import { run } from '../cli/program';
-import { environments } from '../environments';
 import { FIXES, GATE, KEYCLOAK_LIKE_SCHEMA, Writer, missingOn, startKeycloakLike } from './bluegreen-writer';
 import { PostgresServer, clonePostgres, freePort, postgresBinDir, startPostgres } from './postgres-harness';
+import { prodEnvironmentsFile } from './prod-blue-green';
 
 const root = join(__dirname, '..');
 const PASSWORD = 'replication-test-only';
@@ -70,13 +68,6 @@ function bluegreenKilledAt(env: Record<string, string>, failpoint: string, ...ar
 
 const GREEN_ENDPOINT = 'keycloak-prod-eu-west-1-green.cluster-c9akciq32x1p.eu-west-1.rds.amazonaws.com';
 
-/** The example environments, prod with a green clone (not yet global): an environments file for the CLI. */
-function prodWithGreen(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-bluegreen-')), 'environments.json');
-  writeFileSync(file, JSON.stringify(environments.map((env) => (env.name === 'prod' ? { ...env, blueGreen: { enabled: true, green: true } } : env))));
-  return file;
-}
-
 /** Cut-over closes blue's database; a test opens it again to look. */
 const reopen = (server: PostgresServer, database = 'keycloak') => query(server.url(), `ALTER DATABASE ${database} ALLOW_CONNECTIONS true`);
 
@@ -105,7 +96,7 @@ describe('bluegreen on real PostgreSQL 15, a Keycloak-like schema, a live writer
       BLUEGREEN_REPLICATION_PASSWORD: PASSWORD,
       BLUEGREEN_PG_BINDIR: postgresBinDir(),
       // prod with its green: the name moves to a green the configuration has.
-      KEYCLOAK_AURORA_DR_ENVIRONMENTS: prodWithGreen(),
+      KEYCLOAK_AURORA_DR_ENVIRONMENTS: prodEnvironmentsFile({ enabled: true, green: true }),
     };
     await query(blue.url('keycloak'), `${KEYCLOAK_LIKE_SCHEMA}${GATE}`);
     writer = new Writer(blue.url('keycloak'));

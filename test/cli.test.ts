@@ -11,14 +11,14 @@ import {
 import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { environments } from '../environments';
 import { awsClients } from '../cli/aws';
 import { ExitCode } from '../cli/errors';
 import { run } from '../cli/program';
+import { prodEnvironmentsFile } from './prod-blue-green';
 import { ACCOUNT, GLOBAL_ENDPOINT, clusterArn, globalCluster, memberCluster, writerEndpoint } from './writer-dns-fixtures';
+
+/** prod once green took the writes: green global and live. */
+const GREEN_LIVE = { enabled: true, green: true, greenGlobal: true, live: 'green' } as const;
 
 // The prod environment of environments/: keycloak-prod over eu-west-1 (primary) and eu-central-1.
 const WEST = 'eu-west-1';
@@ -126,8 +126,7 @@ describe('keycloak-aurora-dr CLI', () => {
     });
 
     test('once green is live (blueGreen.live) it shows green\'s global cluster, which every command then operates', async () => {
-      const file = join(mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-live-')), 'environments.json');
-      writeFileSync(file, JSON.stringify(environments.map((env) => (env.name === 'prod' ? { ...env, blueGreen: { enabled: true, green: true, greenGlobal: true, live: 'green' } } : env))));
+      const file = prodEnvironmentsFile(GREEN_LIVE);
       given(WEST);
       rds.on(DescribeGlobalClustersCommand).rejects(new GlobalClusterNotFoundFault({ message: 'not found', $metadata: {} }));
       rds.on(DescribeGlobalClustersCommand, { GlobalClusterIdentifier: 'keycloak-prod-green' }).resolves({ GlobalClusters: [{ ...globalCluster(WEST), GlobalClusterIdentifier: 'keycloak-prod-green' }] });
@@ -139,8 +138,7 @@ describe('keycloak-aurora-dr CLI', () => {
     });
 
     test('bluegreen rollback --environment refuses, before touching a database, while the environment says green is live', async () => {
-      const file = join(mkdtempSync(join(tmpdir(), 'keycloak-aurora-dr-live-')), 'environments.json');
-      writeFileSync(file, JSON.stringify(environments.map((env) => (env.name === 'prod' ? { ...env, blueGreen: { enabled: true, green: true, greenGlobal: true, live: 'green' } } : env))));
+      const file = prodEnvironmentsFile(GREEN_LIVE);
       // Nothing listens on port 1: a step that reached for a database would fail with exit 6 instead.
       const out: string[] = [];
       const err: string[] = [];

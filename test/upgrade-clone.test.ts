@@ -12,13 +12,9 @@ import { awsClients } from '../cli/aws';
 import { cloneStart, isLsn } from '../cli/bluegreen/clone-start';
 import { formatCloneStart, parseMarker, recordedCloneStart } from '../cli/bluegreen/marker';
 import { CloneDatabases, cloneUpgradeOf, upgradeClone, upgradeGroup } from '../cli/commands/upgrade-clone';
-import { loadEnvironment } from '../cli/environment';
 import { ExitCode } from '../cli/errors';
-import { EnvironmentInput, environments } from '../environments';
+import { BlueGreenInput, prodWith } from './prod-blue-green';
 
-const prod = environments.find((env) => env.name === 'prod')!;
-type BlueGreenInput = NonNullable<EnvironmentInput['blueGreen']>;
-const prodWith = (blueGreen: BlueGreenInput) => loadEnvironment('prod', environments.map((env) => (env === prod ? { ...prod, blueGreen } : env)));
 /** The first upgrade: green cloned from blue (16.6), to run 17.6. */
 const FIRST: BlueGreenInput = { enabled: true, green: true, greenEngineVersion: '17.6' };
 /** The next upgrade: green live on `greenEngineVersion`, blue made again from it, to run prod's engineVersion (16.6). */
