@@ -38,16 +38,25 @@ export function rollbackWindowOpen(marker: Marker | undefined): boolean {
   return marker?.state === 'rolling-back' || (marker?.state === 'cut-over' && marker.rollbackOpen);
 }
 
+/** How a comment holding one value of run `name` starts: the marker's prefix, the run, and what the value is. */
+const recordOf = (name: string, what: string) => `${PREFIX} ${name}: ${what} `;
+
+/** The value after `record` in a comment, or undefined when the comment is no such record. */
+const valueAfter = (comment: string | null | undefined, record: string) => (comment?.startsWith(record) ? comment.slice(record.length) : undefined);
+
+const ROLLED_BACK = 'rolled back to blue at';
+
 /** What green's database comment says once a rollback has moved everything green holds to blue. */
 export function formatRolledBack(name: string, at: string): string {
-  return `${PREFIX} ${name}: rolled back to blue at ${at}`;
+  return `${recordOf(name, ROLLED_BACK)}${at}`;
 }
 
 /** When the rollback of run `name` finished green's part, from green's database comment. */
 export function rolledBackAt(comment: string | null | undefined, name: string): string | undefined {
-  const prefix = `${PREFIX} ${name}: rolled back to blue at `;
-  return comment?.startsWith(prefix) ? comment.slice(prefix.length) : undefined;
+  return valueAfter(comment, recordOf(name, ROLLED_BACK));
 }
+
+const CLONE_START = 'a clone of blue that starts after';
 
 /**
  * What green's database comment says between `upgrade-clone` reading where the clone starts and
@@ -55,11 +64,10 @@ export function rolledBackAt(comment: string | null | undefined, name: string): 
  * Aurora no longer says where the clone began. Green holds it, so it goes with the clone it describes.
  */
 export function formatCloneStart(name: string, lsn: string): string {
-  return `${PREFIX} ${name}: a clone of blue that starts after ${lsn}`;
+  return `${recordOf(name, CLONE_START)}${lsn}`;
 }
 
 /** The start recorded by formatCloneStart for run `name`, or undefined. */
 export function recordedCloneStart(comment: string | null | undefined, name: string): string | undefined {
-  const prefix = `${PREFIX} ${name}: a clone of blue that starts after `;
-  return comment?.startsWith(prefix) ? comment.slice(prefix.length) : undefined;
+  return valueAfter(comment, recordOf(name, CLONE_START));
 }

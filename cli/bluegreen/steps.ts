@@ -170,6 +170,8 @@ async function checkGreen(context: BlueGreenContext, sql: Sql, rows: CheckRow[])
 
 interface BlueDatabaseState {
   readonly marker?: Marker;
+  /** The comment as it is, marker or not. */
+  readonly comment: string | null;
   readonly acceptsConnections: boolean;
 }
 
@@ -186,7 +188,7 @@ async function blueDatabaseState(admin: Sql, database: string, names: Names): Pr
   if (marker && marker.name !== names.publication) {
     throw refuse(`blue is in a blue/green run named ${marker.name} (${comment}); set BLUEGREEN_NAME=${marker.name} to continue it`);
   }
-  return { marker, acceptsConnections };
+  return { marker, comment, acceptsConnections };
 }
 
 async function setMarker(admin: Sql, database: string, marker: Marker | undefined): Promise<void> {
@@ -480,7 +482,8 @@ export async function attachClone(context: BlueGreenContext, options: { cloneLsn
   const { names } = context;
   requirePassword(context, 'attach');
   await step(context, async (admin, database) => {
-    refuseIfCutOver(await blueDatabaseState(admin, database, names), 'attach');
+    const blueState = await blueDatabaseState(admin, database, names);
+    refuseIfCutOver(blueState, 'attach');
     if (!(await slotOn(admin, names.slot, database))) throw refuse(`blue has no slot ${names.slot}: run "prepare --for-clone" before cloning green`);
     await withDatabase(targets(context).green, async (green) => {
       const subscription = green.escapeIdentifier(names.subscription);
@@ -492,7 +495,7 @@ export async function attachClone(context: BlueGreenContext, options: { cloneLsn
         await green.query(createSubscriptionSql(context, green, false));
         await advanceOrigin(green, names.subscription, cloneLsn);
         // Green's comment becomes blue's again (what the clone copied).
-        const { comment } = await databaseState(admin, 'blue', database);
+        const { comment } = blueState;
         if (recorded !== undefined) await green.query(`COMMENT ON DATABASE ${green.escapeIdentifier(databaseOf(context.greenUrl))} IS ${comment === null ? 'NULL' : green.escapeLiteral(comment)}`);
         await green.query('COMMIT');
         context.io.err(`green's subscription starts after ${cloneLsn}${from === 'recorded' ? ' (recorded on green before its upgrade)' : ''}`);

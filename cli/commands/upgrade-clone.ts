@@ -8,7 +8,7 @@
  * the groups of the new family the copy's stack made for it. Repeatable: a re-run waits for an
  * upgrade under way and never reads the start again.
  */
-import { DBCluster, DescribeDBClusterParameterGroupsCommand, DescribeDBParameterGroupsCommand, ModifyDBClusterCommand, RDSClient } from '@aws-sdk/client-rds';
+import { DBCluster, ModifyDBClusterCommand, RDSClient, paginateDescribeDBClusterParameterGroups, paginateDescribeDBParameterGroups } from '@aws-sdk/client-rds';
 import { describeCluster } from '../../functions/writer-dns/aws';
 import { EnvironmentConfig, greenRegionOf, slotIsGlobal, upgradeTargetSlot } from '../../environments/schema';
 import { type DatabaseSlot, databaseStackName, greenStackName, parameterGroupFamily, parseEngineVersion, slotIdentifiers } from '../../modules/core';
@@ -89,21 +89,21 @@ export function upgradeGroup(groups: readonly ListedGroup[], upgrade: CloneUpgra
     : `${upgrade.region} has ${found.length} ${kind} parameter groups of ${upgrade.family} made for ${upgrade.clusterIdentifier} (${found.join(', ')}): let the apply that replaces one finish; nothing was changed`);
 }
 
-async function listGroups(rds: RDSClient, clock: Clock, kind: 'cluster' | 'instance'): Promise<ListedGroup[]> {
-  const groups: ListedGroup[] = [];
-  let marker: string | undefined;
-  do {
+/** Every group of a kind in the clone's Region, page by page (the SDK's paginators); a throttled listing starts again. */
+function listGroups(rds: RDSClient, clock: Clock, kind: 'cluster' | 'instance'): Promise<ListedGroup[]> {
+  return callAws(kind === 'cluster' ? 'DescribeDBClusterParameterGroups' : 'DescribeDBParameterGroups', async () => {
+    const groups: ListedGroup[] = [];
     if (kind === 'cluster') {
-      const page = await callAws('DescribeDBClusterParameterGroups', () => rds.send(new DescribeDBClusterParameterGroupsCommand({ Marker: marker })), clock);
-      groups.push(...(page.DBClusterParameterGroups ?? []).map((group) => ({ name: group.DBClusterParameterGroupName ?? '', family: group.DBParameterGroupFamily ?? '' })));
-      marker = page.Marker;
+      for await (const page of paginateDescribeDBClusterParameterGroups({ client: rds }, {})) {
+        groups.push(...(page.DBClusterParameterGroups ?? []).map((group) => ({ name: group.DBClusterParameterGroupName ?? '', family: group.DBParameterGroupFamily ?? '' })));
+      }
     } else {
-      const page = await callAws('DescribeDBParameterGroups', () => rds.send(new DescribeDBParameterGroupsCommand({ Marker: marker })), clock);
-      groups.push(...(page.DBParameterGroups ?? []).map((group) => ({ name: group.DBParameterGroupName ?? '', family: group.DBParameterGroupFamily ?? '' })));
-      marker = page.Marker;
+      for await (const page of paginateDescribeDBParameterGroups({ client: rds }, {})) {
+        groups.push(...(page.DBParameterGroups ?? []).map((group) => ({ name: group.DBParameterGroupName ?? '', family: group.DBParameterGroupFamily ?? '' })));
+      }
     }
-  } while (marker);
-  return groups;
+    return groups;
+  }, clock);
 }
 
 /** What upgrade-clone asks of the databases: the URLs' check, and the clone's start (see recordCloneStart). */
@@ -184,7 +184,7 @@ export async function upgradeClone(env: OperatedEnvironment, deps: Deps, io: Io,
     io.out(`${clusterIdentifier} runs ${toVersion}, and green is attached already: nothing left to do before "bluegreen lag"`);
   } else if (recorded !== undefined) {
     io.out(`${clusterIdentifier} runs ${toVersion}; the clone starts after ${recorded} (recorded on green): run "bluegreen attach --clone" next`);
-  } else if (parseEngineVersion(toVersion).major === parseEngineVersion(upgrade.fromVersion).major) {
+  } else if (!upgrade.major) {
     io.out(`${clusterIdentifier} runs ${toVersion}, blue's major version: "bluegreen attach --clone" reads where the clone starts from Aurora`);
   } else {
     throw new CliError(`${clusterIdentifier} runs ${toVersion}, but green holds no record of where the clone started (it was upgraded by something else than this command, or the record was lost): ` +
